@@ -1,0 +1,121 @@
+//! Word error rate (WER): word-level Levenshtein distance over the reference length, after a
+//! simple normalisation (lower case, punctuation removed, apostrophes dropped, hyphens split).
+
+/// Normalises text into words for scoring: lower-cased; apostrophes removed (`I'm` → `im`);
+/// every other non-alphanumeric character is a word break.
+pub fn normalize(text: &str) -> Vec<String> {
+    let mut cleaned = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\'' || c == '’' {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            cleaned.extend(c.to_lowercase());
+        } else {
+            cleaned.push(' ');
+        }
+    }
+    cleaned.split_whitespace().map(str::to_string).collect()
+}
+
+/// Edit counts of one hypothesis against its reference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WordErrors {
+    /// Substitutions + deletions + insertions.
+    pub errors: usize,
+    /// Words in the normalised reference.
+    pub reference_words: usize,
+}
+
+impl WordErrors {
+    /// Scores `hypothesis` against `reference`.
+    pub fn score(reference: &str, hypothesis: &str) -> WordErrors {
+        let r = normalize(reference);
+        let h = normalize(hypothesis);
+        WordErrors {
+            errors: edit_distance(&r, &h),
+            reference_words: r.len(),
+        }
+    }
+
+    /// The WER as a fraction (can exceed 1 with many insertions); 0 for an empty reference
+    /// and hypothesis, 1 for an empty reference with a non-empty hypothesis.
+    pub fn wer(&self) -> f64 {
+        if self.reference_words == 0 {
+            return if self.errors == 0 { 0.0 } else { 1.0 };
+        }
+        self.errors as f64 / self.reference_words as f64
+    }
+}
+
+impl std::ops::Add for WordErrors {
+    type Output = WordErrors;
+    fn add(self, o: WordErrors) -> WordErrors {
+        WordErrors {
+            errors: self.errors + o.errors,
+            reference_words: self.reference_words + o.reference_words,
+        }
+    }
+}
+
+impl std::iter::Sum for WordErrors {
+    fn sum<I: Iterator<Item = WordErrors>>(iter: I) -> WordErrors {
+        iter.fold(WordErrors::default(), |a, b| a + b)
+    }
+}
+
+/// WER of one hypothesis against one reference, as a fraction.
+pub fn wer(reference: &str, hypothesis: &str) -> f64 {
+    WordErrors::score(reference, hypothesis).wer()
+}
+
+/// Words of `reference` that the hypothesis does not contain, in order (for "words missing: …").
+pub fn missing_words(reference: &str, hypothesis: &str) -> Vec<String> {
+    let h = normalize(hypothesis);
+    normalize(reference).into_iter().filter(|w| !h.contains(w)).collect()
+}
+
+fn edit_distance(a: &[String], b: &[String]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, x) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(x != y);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize("Lord, but I'm glad to see you again, Phil."), ["lord", "but", "im", "glad", "to", "see", "you", "again", "phil"]);
+        assert_eq!(normalize("twenty-one"), ["twenty", "one"]);
+    }
+
+    #[test]
+    fn counts_substitution_deletion_insertion() {
+        assert_eq!(wer("a b c d", "a b c d"), 0.0);
+        assert_eq!(wer("a b c d", "a x c d"), 0.25);
+        assert_eq!(wer("a b c d", "a c d"), 0.25);
+        assert_eq!(wer("a b c d", "a b c d e f"), 0.5);
+        assert_eq!(wer("", ""), 0.0);
+        assert_eq!(wer("", "hello"), 1.0);
+    }
+
+    #[test]
+    fn case_and_punctuation_do_not_count() {
+        assert_eq!(wer("Ask not what your country can do.", "ask NOT what your country, can do"), 0.0);
+    }
+
+    #[test]
+    fn missing_words_are_listed() {
+        assert_eq!(missing_words("the cat sat", "the sat"), ["cat"]);
+    }
+}

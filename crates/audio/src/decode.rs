@@ -1,0 +1,206 @@
+//! WAV decoding to mono `f32`, and the 16 kHz mono loader every command uses.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use crate::{resample::resample, AudioError, SPEECH_SAMPLE_RATE};
+
+/// A mono signal: samples in `[-1.0, 1.0]` at `sample_rate` Hz.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    /// Mono samples, `[n_samples]`.
+    pub samples: Vec<f32>,
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Channels in the source before down-mixing.
+    pub source_channels: u16,
+}
+
+impl Audio {
+    /// Duration in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.samples.len() as f64 / self.sample_rate as f64
+    }
+}
+
+/// Reads a WAV file (8/16/24/32-bit integer PCM or 32-bit float, any rate, any channel count) and
+/// down-mixes it to mono by averaging channels.
+///
+/// # Errors
+/// [`AudioError::NotFound`], [`AudioError::Io`], [`AudioError::NotAudio`] for a non-WAV or malformed
+/// file, [`AudioError::Unsupported`] for other encodings, [`AudioError::Empty`] for zero samples.
+pub fn read_wav(path: &Path) -> Result<Audio, AudioError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AudioError::NotFound { path: path.into() },
+        _ => AudioError::Io {
+            path: path.into(),
+            source: e,
+        },
+    })?;
+    decode_wav_bytes(&bytes, path)
+}
+
+/// Decodes WAV bytes held in memory; `name` is used in error messages only.
+///
+/// # Errors
+/// As [`read_wav`], less the file-system errors.
+pub fn decode_wav_bytes(bytes: &[u8], name: &Path) -> Result<Audio, AudioError> {
+    let path: PathBuf = name.into();
+    if bytes.is_empty() {
+        return Err(AudioError::NotAudio {
+            path,
+            detail: "the file is empty (0 bytes)".into(),
+        });
+    }
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err(AudioError::NotAudio {
+            path,
+            detail: "no RIFF/WAVE header".into(),
+        });
+    }
+    let reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| classify(&path, e))?;
+    let spec = reader.spec();
+    if spec.channels == 0 {
+        return Err(AudioError::NotAudio {
+            path,
+            detail: "0 channels".into(),
+        });
+    }
+    let interleaved = read_samples(reader, &path)?;
+    let channels = spec.channels as usize;
+    if interleaved.len() < channels {
+        return Err(AudioError::Empty { path });
+    }
+    let samples: Vec<f32> = interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+        .collect();
+    Ok(Audio {
+        samples,
+        sample_rate: spec.sample_rate,
+        source_channels: spec.channels,
+    })
+}
+
+fn read_samples<R: Read>(
+    mut reader: hound::WavReader<R>,
+    path: &Path,
+) -> Result<Vec<f32>, AudioError> {
+    let spec = reader.spec();
+    match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => reader
+            .samples::<f32>()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| classify(path, e)),
+        (hound::SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => {
+            // Full-scale of a signed `bits`-bit integer, so that samples land in [-1, 1).
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| classify(path, e))
+        }
+        (format, bits) => Err(AudioError::Unsupported {
+            path: path.into(),
+            detail: format!("{bits}-bit {format:?}"),
+        }),
+    }
+}
+
+fn classify(path: &Path, e: hound::Error) -> AudioError {
+    match e {
+        hound::Error::IoError(source) => AudioError::Io {
+            path: path.into(),
+            source,
+        },
+        hound::Error::FormatError(m) => AudioError::NotAudio {
+            path: path.into(),
+            detail: m.to_string(),
+        },
+        hound::Error::Unsupported => AudioError::Unsupported {
+            path: path.into(),
+            detail: "format tag not PCM or IEEE float".into(),
+        },
+        other => AudioError::Unsupported {
+            path: path.into(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// Reads a WAV file and converts it to 16 kHz mono, the input every speech model here expects.
+///
+/// # Errors
+/// As [`read_wav`], plus [`AudioError::Resample`].
+pub fn load_16k_mono(path: &Path) -> Result<Vec<f32>, AudioError> {
+    let audio = read_wav(path)?;
+    to_16k(audio)
+}
+
+/// Converts decoded audio to 16 kHz (a no-op when it already is).
+///
+/// # Errors
+/// [`AudioError::Resample`].
+pub fn to_16k(audio: Audio) -> Result<Vec<f32>, AudioError> {
+    if audio.sample_rate == SPEECH_SAMPLE_RATE {
+        Ok(audio.samples)
+    } else {
+        resample(&audio.samples, audio.sample_rate, SPEECH_SAMPLE_RATE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wav_bytes(spec: hound::WavSpec, write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>)) -> Vec<u8> {
+        let mut cur = Cursor::new(Vec::new());
+        {
+            let mut w = hound::WavWriter::new(&mut cur, spec).unwrap();
+            write(&mut w);
+            w.finalize().unwrap();
+        }
+        cur.into_inner()
+    }
+
+    #[test]
+    fn stereo_24_bit_is_downmixed_and_scaled() {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 8000,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let bytes = wav_bytes(spec, |w| {
+            for _ in 0..10 {
+                w.write_sample(1 << 22).unwrap(); // +0.5
+                w.write_sample(0).unwrap();
+            }
+        });
+        let a = decode_wav_bytes(&bytes, Path::new("x.wav")).unwrap();
+        assert_eq!(a.samples.len(), 10);
+        assert!((a.samples[0] - 0.25).abs() < 1e-6);
+        assert_eq!(a.source_channels, 2);
+    }
+
+    #[test]
+    fn header_only_wav_is_empty_error() {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let bytes = wav_bytes(spec, |_| {});
+        let e = decode_wav_bytes(&bytes, Path::new("empty.wav")).unwrap_err();
+        assert!(matches!(e, AudioError::Empty { .. }), "{e}");
+        assert!(e.to_string().contains("empty.wav"));
+    }
+
+    #[test]
+    fn text_is_not_audio() {
+        let e = decode_wav_bytes(b"hello world, not audio", Path::new("t.txt")).unwrap_err();
+        assert!(matches!(e, AudioError::NotAudio { .. }), "{e}");
+    }
+}

@@ -1,0 +1,61 @@
+//! Audio I/O for ownvoice: the one place where sound enters and leaves the toolkit.
+//!
+//! - [`decode`]: read any PCM or float WAV into mono `f32` samples, and [`load_16k_mono`] to get the
+//!   16 kHz mono signal every model in ownvoice consumes.
+//! - [`resample`]: sample-rate conversion (rubato's FFT resampler).
+//! - [`levels`]: peak, RMS (dBFS) and clipping statistics of a signal.
+//! - [`write`]: 16-bit WAV encoding, in memory or written atomically to disk.
+//! - [`playback`]: play samples on the default output device (cpal).
+//!
+//! Samples are `f32` in `[-1.0, 1.0]` throughout.
+
+pub mod decode;
+pub mod levels;
+pub mod playback;
+pub mod resample;
+pub mod write;
+
+pub use decode::{decode_wav_bytes, load_16k_mono, read_wav, Audio};
+pub use levels::Levels;
+
+use std::path::PathBuf;
+
+/// The sample rate, in Hz, of every signal ownvoice feeds to a speech model (Whisper, Silero VAD).
+pub const SPEECH_SAMPLE_RATE: u32 = 16_000;
+
+/// Errors from reading, converting, writing or playing audio. Each names the file it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    /// The file does not exist.
+    #[error("{path}: no such file")]
+    NotFound { path: PathBuf },
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a RIFF/WAVE file, or its header is malformed.
+    #[error("{path}: not a WAV audio file ({detail})")]
+    NotAudio { path: PathBuf, detail: String },
+    /// A WAV file whose encoding ownvoice does not read (for example A-law, or 64-bit float).
+    #[error("{path}: unsupported WAV encoding ({detail})")]
+    Unsupported { path: PathBuf, detail: String },
+    /// The file holds no samples at all.
+    #[error("{path}: empty audio (0 samples)")]
+    Empty { path: PathBuf },
+    /// Resampling failed (an invalid rate, for example 0 Hz).
+    #[error("resampling {from_hz} Hz -> {to_hz} Hz failed: {detail}")]
+    Resample {
+        from_hz: u32,
+        to_hz: u32,
+        detail: String,
+    },
+    /// No audio output device is available for playback.
+    #[error("no audio output device found (is a sound card or PulseAudio/PipeWire available?)")]
+    NoOutputDevice,
+    /// Playback failed on the device.
+    #[error("playback failed: {0}")]
+    Playback(String),
+}

