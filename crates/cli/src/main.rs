@@ -1,1 +1,84 @@
-fn main(){}
+//! `ownvoice`: private speech recognition and synthesis that stay on your own devices.
+//!
+//! The command-line front end over the ownvoice crates. Each sub-command lives in its own module;
+//! [`context`] resolves where state lives (`OWNVOICE_HOME`, the model cache) and the passphrase.
+
+mod cmd_enroll;
+mod cmd_eval;
+mod cmd_models;
+mod cmd_people;
+mod cmd_speak;
+mod cmd_transcribe;
+mod context;
+mod subtitles;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// ownvoice: your voice, your models, your devices.
+///
+/// Transcribe speech with Whisper, speak text with a Piper voice, and keep each person's
+/// recordings in an encrypted profile. Everything runs offline after `ownvoice models fetch`.
+///
+/// State lives in $OWNVOICE_HOME (default: ~/.local/share/ownvoice); models in
+/// ${XDG_CACHE_HOME:-~/.cache}/ownvoice/models (or $OWNVOICE_MODELS_DIR).
+#[derive(Parser)]
+#[command(name = "ownvoice", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    /// More log output (repeat for more); or set RUST_LOG.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch, list and import models (the only step that uses the network).
+    #[command(subcommand)]
+    Models(cmd_models::ModelsCommand),
+    /// Transcribe WAV files to text with Whisper.
+    Transcribe(cmd_transcribe::TranscribeArgs),
+    /// Speak text aloud with a Piper voice, to a WAV file or the speakers.
+    Speak(cmd_speak::SpeakArgs),
+    /// Enroll a person from a folder of recordings into their encrypted profile.
+    Enroll(cmd_enroll::EnrollArgs),
+    /// List, inspect and delete people's encrypted profiles.
+    #[command(subcommand)]
+    People(cmd_people::PeopleCommand),
+    /// Measure accuracy on a dataset folder (WER of Whisper against its transcripts).
+    #[command(subcommand)]
+    Eval(cmd_eval::EvalCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Models(c) => cmd_models::run(c),
+        Command::Transcribe(a) => cmd_transcribe::run(a),
+        Command::Speak(a) => cmd_speak::run(a),
+        Command::Enroll(a) => cmd_enroll::run(a),
+        Command::People(c) => cmd_people::run(c),
+        Command::Eval(c) => cmd_eval::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

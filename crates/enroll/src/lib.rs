@@ -1,1 +1,16 @@
-//! placeholder
+//! Enrollment: turning a person's recordings into their encrypted profile.
+//!
+//! - [`dataset`]: reading a folder of takes with a `transcripts.tsv` (`path<TAB>speaker<TAB>text`).
+//! - [`quality`]: the per-take quality gate: duration, peak and clipping, RMS level (dBFS),
+//!   speech ratio (Silero VAD) and the ASR round trip (WER of a Whisper transcript against the
+//!   text the person read).
+//! - [`profile`]: the person profile's manifest schema and how it maps onto the vault container
+//!   (accepted takes' audio is stored inside, as 16 kHz 16-bit PCM).
+
+pub mod dataset;
+pub mod profile;
+pub mod quality;
+
+pub use dataset::{read_dataset, DatasetTake};
+pub use profile::{PersonProfile, TakeRecord};
+pub use quality::{Thresholds, TakeQuality};

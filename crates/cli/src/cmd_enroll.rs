@@ -1,0 +1,209 @@
+//! `ownvoice enroll --person NAME --from-dir DIR`: the non-interactive enrollment.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use ownvoice_asr::DecodeOptions;
+use ownvoice_enroll::profile::{encode_pcm16, take_blob_name};
+use ownvoice_enroll::quality::{assess, TakeQuality, Thresholds};
+use ownvoice_enroll::{read_dataset, PersonProfile, TakeRecord};
+use ownvoice_vault::Container;
+use serde::Serialize;
+
+use crate::context;
+
+/// Enroll a person from a folder of recordings.
+///
+/// DIR holds WAV files and a transcripts.tsv (header `path<TAB>speaker<TAB>text`, paths relative
+/// to DIR). Each take is measured (duration, peak and clipping, RMS dBFS, speech ratio by Silero
+/// VAD, and the WER of a Whisper transcript against its text); takes that fail are listed with the
+/// reason and left out. Accepted takes, audio included, go into the person's profile, encrypted
+/// with a passphrase ($OWNVOICE_PASSPHRASE or a prompt) at $OWNVOICE_HOME/people/NAME.age.
+/// Enrolling an existing person adds the new takes to their profile.
+#[derive(Args)]
+pub struct EnrollArgs {
+    /// The person's name (letters, digits, '-', '_', '.').
+    #[arg(long)]
+    person: String,
+    /// Folder with WAV files and transcripts.tsv.
+    #[arg(long)]
+    from_dir: PathBuf,
+    /// Only takes of this speaker id (needed when the folder holds several speakers).
+    #[arg(long)]
+    speaker: Option<String>,
+    /// Use at most N takes (in file order).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Whisper model for the ASR round trip.
+    #[arg(long, default_value = "tiny.en")]
+    model: String,
+    /// Reject takes whose ASR round-trip WER exceeds this fraction.
+    #[arg(long, default_value_t = Thresholds::default().max_wer)]
+    max_wer: f64,
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    person: &'a str,
+    profile: String,
+    accepted: usize,
+    rejected: usize,
+    skipped_duplicates: usize,
+    accepted_seconds: f64,
+    total_accepted_seconds: f64,
+    takes: Vec<&'a TakeRecord>,
+}
+
+pub fn run(a: EnrollArgs) -> Result<ExitCode> {
+    let path = context::profile_path(&a.person)?;
+    let mut takes = read_dataset(&a.from_dir)?;
+    let speakers: std::collections::BTreeSet<_> = takes.iter().map(|t| t.speaker.clone()).collect();
+    match &a.speaker {
+        Some(s) => {
+            takes.retain(|t| &t.speaker == s);
+            if takes.is_empty() {
+                bail!("{}: no takes of speaker {s:?} (speakers: {})", a.from_dir.display(), join(&speakers));
+            }
+        }
+        None if speakers.len() > 1 => bail!(
+            "{}: the folder holds {} speakers ({}); choose one with --speaker (a profile is one person's voice)",
+            a.from_dir.display(),
+            speakers.len(),
+            join(&speakers)
+        ),
+        None => {}
+    }
+    if let Some(n) = a.limit {
+        takes.truncate(n);
+    }
+    if takes.is_empty() {
+        bail!("{}: transcripts.tsv lists no takes", a.from_dir.display());
+    }
+
+    let exists = path.exists();
+    let pass = context::passphrase(&format!("{}'s profile", a.person), !exists)?;
+    let (mut profile, mut container) = if exists {
+        let c = ownvoice_vault::load(&path, &pass)?;
+        let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
+        (p, c)
+    } else {
+        (PersonProfile::new(&a.person, &a.model, context::now()), Container::default())
+    };
+
+    let mut vad = context::load_vad()?;
+    let asr = context::load_whisper(&a.model)?;
+    let decode = DecodeOptions::default();
+    let thresholds = Thresholds {
+        max_wer: a.max_wer,
+        ..Thresholds::default()
+    };
+    let bar = ProgressBar::new(takes.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("enrolling {pos}/{len} [{bar:30}] eta {eta} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if a.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let first_new = profile.takes.len();
+    let mut duplicates = 0;
+    for take in &takes {
+        bar.set_message(take.relative.clone());
+        if profile.takes.iter().any(|t| t.source == take.relative && t.text == take.text) {
+            duplicates += 1;
+            bar.inc(1);
+            continue;
+        }
+        let id = profile.next_id();
+        let (quality, audio16) = match measure(take, &mut vad, &asr, &decode, &thresholds) {
+            Ok(q) => q,
+            Err(e) => (unreadable(format!("{e:#}")), Vec::new()),
+        };
+        let audio_blob = quality.accepted.then(|| take_blob_name(&id));
+        if let Some(name) = &audio_blob {
+            container.put_blob(name, encode_pcm16(&audio16));
+        }
+        profile.takes.push(TakeRecord {
+            id,
+            source: take.relative.clone(),
+            text: take.text.clone(),
+            quality,
+            audio_blob,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    profile.updated_at = context::now();
+    profile.store_manifest(&mut container);
+    ownvoice_vault::save(&path, &container, &pass)?;
+
+    let new: Vec<&TakeRecord> = profile.takes[first_new..].iter().collect();
+    let accepted = new.iter().filter(|t| t.quality.accepted).count();
+    let report = Report {
+        person: &a.person,
+        profile: path.display().to_string(),
+        accepted,
+        rejected: new.len() - accepted,
+        skipped_duplicates: duplicates,
+        accepted_seconds: new.iter().filter(|t| t.quality.accepted).map(|t| t.quality.duration_s).sum(),
+        total_accepted_seconds: profile.accepted_seconds(),
+        takes: new,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for t in report.takes.iter().filter(|t| !t.quality.accepted) {
+            println!("rejected {}: {}", t.source, t.quality.reasons.join("; "));
+        }
+        println!(
+            "{}: {} takes accepted ({:.1} s of speech), {} rejected{}; profile now holds {:.1} min of speech",
+            a.person,
+            report.accepted,
+            report.accepted_seconds,
+            report.rejected,
+            if duplicates > 0 { format!(", {duplicates} already enrolled") } else { String::new() },
+            report.total_accepted_seconds / 60.0
+        );
+        println!("encrypted profile: {}", report.profile);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn measure(
+    take: &ownvoice_enroll::DatasetTake,
+    vad: &mut ownvoice_vad::SileroVad,
+    asr: &ownvoice_asr::WhisperModel,
+    decode: &DecodeOptions,
+    t: &Thresholds,
+) -> Result<(TakeQuality, Vec<f32>)> {
+    let audio = ownvoice_audio::read_wav(&take.path)?;
+    let audio16 = ownvoice_audio::decode::to_16k(audio.clone())?;
+    let q = assess(&audio, &audio16, &take.text, vad, asr, decode, t).map_err(anyhow::Error::msg)?;
+    Ok((q, audio16))
+}
+
+fn unreadable(reason: String) -> TakeQuality {
+    TakeQuality {
+        duration_s: 0.0,
+        source_sample_rate: 0,
+        peak_dbfs: None,
+        rms_dbfs: None,
+        clipped_fraction: 0.0,
+        speech_ratio: 0.0,
+        asr_text: String::new(),
+        wer: 1.0,
+        accepted: false,
+        reasons: vec![format!("unreadable: {reason}")],
+    }
+}
+
+fn join(s: &std::collections::BTreeSet<String>) -> String {
+    s.iter().cloned().collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,134 @@
+//! `ownvoice eval asr --data DIR`: WER of Whisper on a dataset folder.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Subcommand;
+use indicatif::ProgressBar;
+use ownvoice_asr::wer::WordErrors;
+use ownvoice_asr::DecodeOptions;
+use serde::Serialize;
+
+use crate::context;
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Transcribe every take of a dataset folder and report WER against its transcripts.
+    ///
+    /// WER = (substitutions + deletions + insertions) / reference words, after lower-casing and
+    /// removing punctuation, summed over all takes. RTF = processing time / audio duration.
+    Asr {
+        /// Folder with WAV files and transcripts.tsv.
+        #[arg(long)]
+        data: PathBuf,
+        /// Whisper model: tiny.en, base, an imported name, or a ggml path.
+        #[arg(long, default_value = "tiny.en")]
+        model: String,
+        /// Only takes of this speaker.
+        #[arg(long)]
+        speaker: Option<String>,
+        /// At most N takes.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Skip the first N takes (e.g. those used for enrollment).
+        #[arg(long, default_value_t = 0)]
+        skip: usize,
+        /// CPU threads.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON (keys: model, takes, words, errors, wer, audio_s, rtf, items).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct Item {
+    path: String,
+    reference: String,
+    hypothesis: String,
+    wer: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    takes: usize,
+    words: usize,
+    errors: usize,
+    wer: f64,
+    audio_s: f64,
+    rtf: f64,
+    items: Vec<Item>,
+}
+
+pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
+    let EvalCommand::Asr {
+        data,
+        model,
+        speaker,
+        limit,
+        skip,
+        threads,
+        json,
+    } = cmd;
+    let mut takes = ownvoice_enroll::read_dataset(&data)?;
+    if let Some(s) = &speaker {
+        takes.retain(|t| &t.speaker == s);
+    }
+    let takes: Vec<_> = takes.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)).collect();
+    let asr = context::load_whisper(&model)?;
+    let opts = DecodeOptions {
+        threads: threads.unwrap_or_else(context::default_threads),
+        ..DecodeOptions::default()
+    };
+    let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(takes.len() as u64) };
+    let (mut items, mut total, mut audio_s, mut busy) = (Vec::new(), WordErrors::default(), 0.0, 0.0);
+    for t in &takes {
+        let samples = ownvoice_audio::load_16k_mono(&t.path)?;
+        let start = Instant::now();
+        let tr = asr.transcribe(&samples, &opts)?;
+        busy += start.elapsed().as_secs_f64();
+        audio_s += samples.len() as f64 / 16_000.0;
+        let e = WordErrors::score(&t.text, &tr.text);
+        total = total + e;
+        items.push(Item {
+            path: t.relative.clone(),
+            reference: t.text.clone(),
+            hypothesis: tr.text,
+            wer: e.wer(),
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let report = Report {
+        model,
+        takes: items.len(),
+        words: total.reference_words,
+        errors: total.errors,
+        wer: total.wer(),
+        audio_s,
+        rtf: if audio_s > 0.0 { busy / audio_s } else { 0.0 },
+        items,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for i in report.items.iter().filter(|i| i.wer > 0.0) {
+            println!("{:>5.1}%  {}\n        ref: {}\n        hyp: {}", i.wer * 100.0, i.path, i.reference, i.hypothesis);
+        }
+        println!(
+            "WER {:.2} % ({} errors / {} words) over {} takes ({:.1} s of audio), model {}, RTF {:.3}",
+            report.wer * 100.0,
+            report.errors,
+            report.words,
+            report.takes,
+            report.audio_s,
+            report.model,
+            report.rtf
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

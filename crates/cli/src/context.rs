@@ -1,0 +1,113 @@
+//! Where state lives, the passphrase, and resolving model names to files.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ownvoice_models::ModelCache;
+use ownvoice_vault::Passphrase;
+
+/// `$OWNVOICE_HOME`, else the XDG data dir (`~/.local/share/ownvoice`).
+pub fn home() -> PathBuf {
+    if let Some(h) = std::env::var_os("OWNVOICE_HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(h);
+    }
+    directories::ProjectDirs::from("", "", "ownvoice")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".ownvoice"))
+}
+
+/// The folder of people's profiles.
+pub fn people_dir() -> PathBuf {
+    home().join("people")
+}
+
+/// Checks a person's name: letters, digits, `-`, `_`, `.`; not starting with `.`.
+pub fn check_person_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        bail!("{name:?} is not a valid person name (use letters, digits, '-', '_' or '.')");
+    }
+    Ok(())
+}
+
+/// Path of a person's profile.
+pub fn profile_path(person: &str) -> Result<PathBuf> {
+    check_person_name(person)?;
+    Ok(people_dir().join(format!("{person}.age")))
+}
+
+/// The passphrase: `$OWNVOICE_PASSPHRASE`, else asked on the terminal (twice when `confirm`).
+pub fn passphrase(purpose: &str, confirm: bool) -> Result<Passphrase> {
+    if let Ok(p) = std::env::var("OWNVOICE_PASSPHRASE") {
+        if p.is_empty() {
+            bail!("OWNVOICE_PASSPHRASE is set but empty");
+        }
+        return Ok(Passphrase::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("a passphrase is needed for {purpose}: set OWNVOICE_PASSPHRASE or run in a terminal");
+    }
+    let p = rpassword::prompt_password(format!("Passphrase for {purpose}: "))?;
+    if p.is_empty() {
+        bail!("empty passphrase");
+    }
+    if confirm {
+        let again = rpassword::prompt_password("Repeat the passphrase: ")?;
+        if again != p {
+            bail!("the passphrases differ");
+        }
+    }
+    Ok(Passphrase::new(p))
+}
+
+/// The model cache.
+pub fn models() -> ModelCache {
+    ModelCache::from_env()
+}
+
+/// Loads ONNX Runtime from the model cache.
+pub fn init_onnx() -> Result<()> {
+    let lib = models().onnxruntime_library()?;
+    ownvoice_onnx::init(&lib)?;
+    Ok(())
+}
+
+/// Resolves `--model`: a cached Whisper model name, or a path to a ggml file.
+pub fn whisper_model_path(model: &str) -> Result<PathBuf> {
+    let as_path = Path::new(model);
+    if as_path.is_file() {
+        return Ok(as_path.to_path_buf());
+    }
+    models()
+        .whisper_ggml(model)
+        .with_context(|| format!("Whisper model {model:?} (a fetched or imported name, or a ggml file path)"))
+}
+
+/// Loads a Whisper model by name or path.
+pub fn load_whisper(model: &str) -> Result<ownvoice_asr::WhisperModel> {
+    let path = whisper_model_path(model)?;
+    Ok(ownvoice_asr::WhisperModel::from_file(&path)?)
+}
+
+/// Loads Silero VAD (initialising ONNX Runtime).
+pub fn load_vad() -> Result<ownvoice_vad::SileroVad> {
+    init_onnx()?;
+    let path = models().file("silero-vad", "silero_vad.onnx")?;
+    Ok(ownvoice_vad::SileroVad::load(&path)?)
+}
+
+/// Default CPU threads for inference: the available cores, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).min(8)
+}
+
+/// Current Unix time, seconds.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

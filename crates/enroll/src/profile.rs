@@ -1,0 +1,153 @@
+//! The person profile: its manifest schema (JSON inside the vault container) and its blobs.
+//!
+//! Blob names: `takes/<id>.pcm` holds an accepted take's audio as 16 kHz mono 16-bit little-endian
+//! PCM (the training data for adaptation and voice fitting).
+
+use ownvoice_vault::Container;
+use serde::{Deserialize, Serialize};
+
+use crate::quality::TakeQuality;
+
+/// Manifest schema version (inside the container format's own version).
+pub const SCHEMA: u32 = 1;
+/// Sample rate of stored take audio, Hz.
+pub const TAKE_SAMPLE_RATE: u32 = 16_000;
+
+/// One take of a person: where it came from, what was read, how it measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TakeRecord {
+    /// Stable id within the profile (`0001`, `0002`, ...).
+    pub id: String,
+    /// Source file name as given at enrollment (no directories).
+    pub source: String,
+    /// The text read aloud.
+    pub text: String,
+    /// Quality figures and verdict.
+    pub quality: TakeQuality,
+    /// The blob holding the audio (accepted takes only).
+    pub audio_blob: Option<String>,
+}
+
+/// The manifest of a person's profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonProfile {
+    pub schema: u32,
+    /// The person's name (also the profile file name).
+    pub person: String,
+    /// Unix time of creation and last update, seconds.
+    pub created_at: u64,
+    pub updated_at: u64,
+    /// ownvoice version that last wrote the profile.
+    pub written_by: String,
+    /// Whisper model used for the ASR round trip.
+    pub asr_model: String,
+    /// Every take offered, accepted or not.
+    pub takes: Vec<TakeRecord>,
+}
+
+/// Errors interpreting a decrypted container as a person profile.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("profile manifest is not valid: {0}")]
+    Manifest(String),
+    #[error("take {0}: audio blob {1} is missing or malformed")]
+    Audio(String, String),
+}
+
+impl PersonProfile {
+    /// A new, empty profile.
+    pub fn new(person: &str, asr_model: &str, now: u64) -> PersonProfile {
+        PersonProfile {
+            schema: SCHEMA,
+            person: person.into(),
+            created_at: now,
+            updated_at: now,
+            written_by: format!("ownvoice {}", env!("CARGO_PKG_VERSION")),
+            asr_model: asr_model.into(),
+            takes: Vec::new(),
+        }
+    }
+
+    /// Accepted takes.
+    pub fn accepted(&self) -> impl Iterator<Item = &TakeRecord> {
+        self.takes.iter().filter(|t| t.quality.accepted)
+    }
+
+    /// Seconds of accepted audio.
+    pub fn accepted_seconds(&self) -> f64 {
+        self.accepted().map(|t| t.quality.duration_s).sum()
+    }
+
+    /// The next free take id.
+    pub fn next_id(&self) -> String {
+        format!("{:04}", self.takes.len() + 1)
+    }
+
+    /// Reads the manifest of a decrypted container.
+    ///
+    /// # Errors
+    /// [`ProfileError::Manifest`].
+    pub fn from_container(c: &Container) -> Result<PersonProfile, ProfileError> {
+        let p: PersonProfile =
+            serde_json::from_slice(&c.manifest).map_err(|e| ProfileError::Manifest(e.to_string()))?;
+        if p.schema > SCHEMA {
+            return Err(ProfileError::Manifest(format!("schema {} is newer than {SCHEMA}", p.schema)));
+        }
+        Ok(p)
+    }
+
+    /// Writes this manifest into `c` (blobs are untouched).
+    pub fn store_manifest(&self, c: &mut Container) {
+        c.manifest = serde_json::to_vec(self).expect("profile manifest serialises");
+    }
+
+    /// Checks that every accepted take's audio is present and well-formed.
+    ///
+    /// # Errors
+    /// [`ProfileError::Audio`] for the first take at fault.
+    pub fn check_blobs(&self, c: &Container) -> Result<(), ProfileError> {
+        for t in self.accepted() {
+            let name = t.audio_blob.clone().unwrap_or_default();
+            match c.blob(&name) {
+                Some(b) if b.len() % 2 == 0 && !b.is_empty() => {}
+                _ => return Err(ProfileError::Audio(t.id.clone(), name)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Blob name of a take's audio.
+pub fn take_blob_name(id: &str) -> String {
+    format!("takes/{id}.pcm")
+}
+
+/// Encodes 16 kHz samples as 16-bit little-endian PCM.
+pub fn encode_pcm16(samples: &[f32]) -> Vec<u8> {
+    samples
+        .iter()
+        .flat_map(|&s| ownvoice_audio::write::f32_to_i16(s).to_le_bytes())
+        .collect()
+}
+
+/// Decodes 16-bit little-endian PCM to samples in `[-1, 1)`.
+pub fn decode_pcm16(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcm_round_trip() {
+        let x = [0.0, 0.5, -0.5, 0.999];
+        let y = decode_pcm16(&encode_pcm16(&x));
+        for (a, b) in x.iter().zip(&y) {
+            assert!((a - b).abs() < 1e-4);
+        }
+    }
+}
