@@ -85,7 +85,9 @@ pub fn convert(model: &Ct2Model, tokens: &[&str]) -> Result<WhisperGgml, String>
         return Err(format!("model spec is {:?}, not WhisperSpec", model.spec));
     }
     if model.variables.keys().any(|k| k.ends_with("weight_scale")) {
-        return Err("int8-quantised models are not supported; use a float16 or float32 model".into());
+        return Err(
+            "int8-quantised models are not supported; use a float16 or float32 model".into(),
+        );
     }
     let m = Mapper { model };
     let n_audio_layer = count_layers(model, "encoder/");
@@ -94,7 +96,11 @@ pub fn convert(model: &Ct2Model, tokens: &[&str]) -> Result<WhisperGgml, String>
     let enc_pos = m.var("encoder/position_encodings/encodings")?;
     let dec_pos = m.var("decoder/position_encodings/encodings")?;
     let conv1 = m.var("encoder/conv1/weight")?;
-    let n_mels = conv1.shape.get(1).copied().ok_or("encoder/conv1/weight is not 3-D")?;
+    let n_mels = conv1
+        .shape
+        .get(1)
+        .copied()
+        .ok_or("encoder/conv1/weight is not 3-D")?;
     let hparams = Hparams {
         n_vocab: embed.shape[0] as i32,
         n_audio_ctx: enc_pos.shape[0] as i32,
@@ -115,7 +121,11 @@ pub fn convert(model: &Ct2Model, tokens: &[&str]) -> Result<WhisperGgml, String>
     let vocab = tokens[..eot].iter().map(|t| byte_decode(t)).collect();
 
     let mut t = Vec::new();
-    m.plain(&mut t, "encoder/position_encodings/encodings", "encoder.positional_embedding")?;
+    m.plain(
+        &mut t,
+        "encoder/position_encodings/encodings",
+        "encoder.positional_embedding",
+    )?;
     m.linear(&mut t, "encoder/conv1", "encoder.conv1")?;
     m.linear(&mut t, "encoder/conv2", "encoder.conv2")?;
     m.norm(&mut t, "encoder/layer_norm", "encoder.ln_post")?;
@@ -123,16 +133,41 @@ pub fn convert(model: &Ct2Model, tokens: &[&str]) -> Result<WhisperGgml, String>
         let (c, g) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
         m.block_common(&mut t, &c, &g)?;
     }
-    m.plain(&mut t, "decoder/position_encodings/encodings", "decoder.positional_embedding")?;
-    m.plain(&mut t, "decoder/embeddings/weight", "decoder.token_embedding.weight")?;
+    m.plain(
+        &mut t,
+        "decoder/position_encodings/encodings",
+        "decoder.positional_embedding",
+    )?;
+    m.plain(
+        &mut t,
+        "decoder/embeddings/weight",
+        "decoder.token_embedding.weight",
+    )?;
     m.norm(&mut t, "decoder/layer_norm", "decoder.ln")?;
     for i in 0..n_text_layer {
         let (c, g) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
         m.block_common(&mut t, &c, &g)?;
-        m.norm(&mut t, &format!("{c}/attention/layer_norm"), &format!("{g}.cross_attn_ln"))?;
-        m.linear(&mut t, &format!("{c}/attention/linear_0"), &format!("{g}.cross_attn.query"))?;
-        m.fused(&mut t, &format!("{c}/attention/linear_1"), &format!("{g}.cross_attn"), &["key", "value"])?;
-        m.linear(&mut t, &format!("{c}/attention/linear_2"), &format!("{g}.cross_attn.out"))?;
+        m.norm(
+            &mut t,
+            &format!("{c}/attention/layer_norm"),
+            &format!("{g}.cross_attn_ln"),
+        )?;
+        m.linear(
+            &mut t,
+            &format!("{c}/attention/linear_0"),
+            &format!("{g}.cross_attn.query"),
+        )?;
+        m.fused(
+            &mut t,
+            &format!("{c}/attention/linear_1"),
+            &format!("{g}.cross_attn"),
+            &["key", "value"],
+        )?;
+        m.linear(
+            &mut t,
+            &format!("{c}/attention/linear_2"),
+            &format!("{g}.cross_attn.out"),
+        )?;
     }
     Ok(WhisperGgml {
         hparams,
@@ -157,25 +192,45 @@ struct Mapper<'a> {
 
 impl Mapper<'_> {
     fn var(&self, name: &str) -> Result<&Variable, String> {
-        self.model.get(name).ok_or_else(|| format!("missing variable {name}"))
+        self.model
+            .get(name)
+            .ok_or_else(|| format!("missing variable {name}"))
     }
 
     fn scalar(&self, name: &str) -> Result<i64, String> {
-        self.var(name)?.scalar_i64().ok_or_else(|| format!("{name} is not a scalar"))
+        self.var(name)?
+            .scalar_i64()
+            .ok_or_else(|| format!("{name} is not a scalar"))
     }
 
     /// Adds a tensor with the storage type whisper.cpp expects for `ggml_name`.
-    fn push(&self, out: &mut Vec<Tensor>, ggml_name: String, mut shape: Vec<usize>, v: &Variable, range: Option<(usize, usize)>) -> Result<(), String> {
+    fn push(
+        &self,
+        out: &mut Vec<Tensor>,
+        ggml_name: String,
+        mut shape: Vec<usize>,
+        v: &Variable,
+        range: Option<(usize, usize)>,
+    ) -> Result<(), String> {
         let is_conv_bias = ggml_name == "encoder.conv1.bias" || ggml_name == "encoder.conv2.bias";
-        let want_f32 = shape.len() < 2 || is_conv_bias || ggml_name.ends_with("positional_embedding");
+        let want_f32 =
+            shape.len() < 2 || is_conv_bias || ggml_name.ends_with("positional_embedding");
         if is_conv_bias {
             shape.push(1);
         }
         let (lo, hi) = range.unwrap_or((0, v.len()));
         let data = if want_f32 {
-            TensorData::F32(v.to_f32().ok_or_else(|| format!("{ggml_name}: not a float tensor"))?[lo..hi].to_vec())
+            TensorData::F32(
+                v.to_f32()
+                    .ok_or_else(|| format!("{ggml_name}: not a float tensor"))?[lo..hi]
+                    .to_vec(),
+            )
         } else {
-            TensorData::F16(v.to_f16_bits().ok_or_else(|| format!("{ggml_name}: not a float tensor"))?[lo..hi].to_vec())
+            TensorData::F16(
+                v.to_f16_bits()
+                    .ok_or_else(|| format!("{ggml_name}: not a float tensor"))?[lo..hi]
+                    .to_vec(),
+            )
         };
         out.push(Tensor {
             name: ggml_name,
@@ -201,16 +256,34 @@ impl Mapper<'_> {
     }
 
     /// Splits a fused projection (rows stacked in `parts` order); `key` gets no bias.
-    fn fused(&self, out: &mut Vec<Tensor>, ct2: &str, ggml: &str, parts: &[&str]) -> Result<(), String> {
+    fn fused(
+        &self,
+        out: &mut Vec<Tensor>,
+        ct2: &str,
+        ggml: &str,
+        parts: &[&str],
+    ) -> Result<(), String> {
         let w = self.var(&format!("{ct2}/weight"))?;
         let b = self.var(&format!("{ct2}/bias"))?;
         let rows = w.shape[0] / parts.len();
         let cols = w.shape[1];
         for (k, part) in parts.iter().enumerate() {
             let wr = (k * rows * cols, (k + 1) * rows * cols);
-            self.push(out, format!("{ggml}.{part}.weight"), vec![rows, cols], w, Some(wr))?;
+            self.push(
+                out,
+                format!("{ggml}.{part}.weight"),
+                vec![rows, cols],
+                w,
+                Some(wr),
+            )?;
             if *part != "key" {
-                self.push(out, format!("{ggml}.{part}.bias"), vec![rows], b, Some((k * rows, (k + 1) * rows)))?;
+                self.push(
+                    out,
+                    format!("{ggml}.{part}.bias"),
+                    vec![rows],
+                    b,
+                    Some((k * rows, (k + 1) * rows)),
+                )?;
             }
         }
         Ok(())
@@ -218,9 +291,22 @@ impl Mapper<'_> {
 
     /// Self-attention and MLP, shared by encoder and decoder blocks.
     fn block_common(&self, out: &mut Vec<Tensor>, c: &str, g: &str) -> Result<(), String> {
-        self.norm(out, &format!("{c}/self_attention/layer_norm"), &format!("{g}.attn_ln"))?;
-        self.fused(out, &format!("{c}/self_attention/linear_0"), &format!("{g}.attn"), &["query", "key", "value"])?;
-        self.linear(out, &format!("{c}/self_attention/linear_1"), &format!("{g}.attn.out"))?;
+        self.norm(
+            out,
+            &format!("{c}/self_attention/layer_norm"),
+            &format!("{g}.attn_ln"),
+        )?;
+        self.fused(
+            out,
+            &format!("{c}/self_attention/linear_0"),
+            &format!("{g}.attn"),
+            &["query", "key", "value"],
+        )?;
+        self.linear(
+            out,
+            &format!("{c}/self_attention/linear_1"),
+            &format!("{g}.attn.out"),
+        )?;
         self.norm(out, &format!("{c}/ffn/layer_norm"), &format!("{g}.mlp_ln"))?;
         self.linear(out, &format!("{c}/ffn/linear_0"), &format!("{g}.mlp.0"))?;
         self.linear(out, &format!("{c}/ffn/linear_1"), &format!("{g}.mlp.2"))
@@ -230,13 +316,18 @@ impl Mapper<'_> {
 /// GPT-2's byte-level alphabet: the printable bytes map to themselves, the other 68 bytes to
 /// U+0100.. in order (source: openai/gpt-2 `src/encoder.py`, `bytes_to_unicode`).
 fn byte_of_char(c: char) -> Option<u8> {
-    let printable = |b: u32| (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
+    let printable = |b: u32| {
+        (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b)
+    };
     let cp = c as u32;
     if cp < 0x100 {
         return printable(cp).then_some(cp as u8);
     }
     let n = cp - 0x100;
-    (0u32..256).filter(|&b| !printable(b)).nth(n as usize).map(|b| b as u8)
+    (0u32..256)
+        .filter(|&b| !printable(b))
+        .nth(n as usize)
+        .map(|b| b as u8)
 }
 
 /// Decodes one byte-level token back to its bytes (unknown characters keep their UTF-8 form).

@@ -84,7 +84,10 @@ impl Variable {
     pub fn to_f32(&self) -> Option<Vec<f32>> {
         let d = &self.data;
         Some(match self.dtype {
-            DType::F32 => d.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            DType::F32 => d
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
             DType::F16 => d
                 .chunks_exact(2)
                 .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
@@ -100,9 +103,19 @@ impl Variable {
     /// The data as IEEE half floats (`u16` bits), converting from f32/bf16 when needed.
     pub fn to_f16_bits(&self) -> Option<Vec<u16>> {
         if self.dtype == DType::F16 {
-            return Some(self.data.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect());
+            return Some(
+                self.data
+                    .chunks_exact(2)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                    .collect(),
+            );
         }
-        Some(self.to_f32()?.into_iter().map(|x| half::f16::from_f32(x).to_bits()).collect())
+        Some(
+            self.to_f32()?
+                .into_iter()
+                .map(|x| half::f16::from_f32(x).to_bits())
+                .collect(),
+        )
     }
 
     /// The value of an integer or float scalar (rank 0) as `i64`.
@@ -158,7 +171,9 @@ pub enum Ct2Error {
     #[error("truncated CTranslate2 model: {0} ends early")]
     Truncated(&'static str),
     /// A version other than [`SUPPORTED_VERSION`].
-    #[error("unsupported CTranslate2 binary version {0} (ownvoice reads version {SUPPORTED_VERSION})")]
+    #[error(
+        "unsupported CTranslate2 binary version {0} (ownvoice reads version {SUPPORTED_VERSION})"
+    )]
     Version(u32),
     /// A malformed field.
     #[error("malformed CTranslate2 model: {0}")]
@@ -172,7 +187,11 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], Ct2Error> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(Ct2Error::Truncated(what))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(Ct2Error::Truncated(what))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -193,7 +212,8 @@ impl<'a> Cursor<'a> {
         let n = self.u16(what)? as usize;
         let b = self.take(n, what)?;
         let b = b.strip_suffix(&[0]).unwrap_or(b);
-        String::from_utf8(b.to_vec()).map_err(|_| Ct2Error::Malformed(format!("{what} is not UTF-8")))
+        String::from_utf8(b.to_vec())
+            .map_err(|_| Ct2Error::Malformed(format!("{what} is not UTF-8")))
     }
 }
 
@@ -303,7 +323,10 @@ mod tests {
     #[test]
     fn parses_every_field() {
         let m = parse(&tiny_model()).unwrap();
-        assert_eq!((m.version, m.spec.as_str(), m.spec_revision), (6, "WhisperSpec", 3));
+        assert_eq!(
+            (m.version, m.spec.as_str(), m.spec_revision),
+            (6, "WhisperSpec", 3)
+        );
         let w = m.get("proj").unwrap();
         assert_eq!(w.shape, vec![2, 3]);
         assert_eq!(w.to_f32().unwrap(), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);

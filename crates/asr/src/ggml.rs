@@ -83,7 +83,10 @@ impl TensorData {
     pub fn to_f32(&self) -> Vec<f32> {
         match self {
             TensorData::F32(v) => v.clone(),
-            TensorData::F16(v) => v.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect(),
+            TensorData::F16(v) => v
+                .iter()
+                .map(|&b| half::f16::from_bits(b).to_f32())
+                .collect(),
         }
     }
 }
@@ -149,8 +152,12 @@ impl WhisperGgml {
             w.write_all(t.name.as_bytes())?;
             let mut buf = Vec::with_capacity(t.data.len() * 4);
             match &t.data {
-                TensorData::F32(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                TensorData::F16(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                TensorData::F32(v) => v
+                    .iter()
+                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                TensorData::F16(v) => v
+                    .iter()
+                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
             }
             w.write_all(&buf)?;
         }
@@ -160,7 +167,8 @@ impl WhisperGgml {
     /// Serialises the model to a byte vector.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        self.write_to(&mut out).expect("writing to a Vec cannot fail");
+        self.write_to(&mut out)
+            .expect("writing to a Vec cannot fail");
         out
     }
 
@@ -224,7 +232,11 @@ impl WhisperGgml {
             let data = match ttype {
                 0 => TensorData::F32(c.f32s(n, "tensor data")?),
                 1 => TensorData::F16(c.u16s(n, "tensor data")?),
-                t => return Err(GgmlError::Malformed(format!("{name}: tensor type {t} (only f32/f16)"))),
+                t => {
+                    return Err(GgmlError::Malformed(format!(
+                        "{name}: tensor type {t} (only f32/f16)"
+                    )))
+                }
             };
             tensors.push(Tensor { name, shape, data });
         }
@@ -248,7 +260,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], GgmlError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(GgmlError::Truncated(what))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(GgmlError::Truncated(what))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -266,11 +282,15 @@ impl<'a> Reader<'a> {
     }
     fn f32s(&mut self, n: usize, what: &'static str) -> Result<Vec<f32>, GgmlError> {
         let b = self.take(n.checked_mul(4).ok_or(GgmlError::Truncated(what))?, what)?;
-        Ok(b.chunks_exact(4).map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]])).collect())
+        Ok(b.chunks_exact(4)
+            .map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+            .collect())
     }
     fn u16s(&mut self, n: usize, what: &'static str) -> Result<Vec<u16>, GgmlError> {
         let b = self.take(n.checked_mul(2).ok_or(GgmlError::Truncated(what))?, what)?;
-        Ok(b.chunks_exact(2).map(|x| u16::from_le_bytes([x[0], x[1]])).collect())
+        Ok(b.chunks_exact(2)
+            .map(|x| u16::from_le_bytes([x[0], x[1]]))
+            .collect())
     }
 }
 
@@ -308,7 +328,11 @@ mod tests {
                 Tensor {
                     name: "decoder.token_embedding.weight".into(),
                     shape: vec![3, 4],
-                    data: TensorData::F16((0..12).map(|i| half::f16::from_f32(i as f32).to_bits()).collect()),
+                    data: TensorData::F16(
+                        (0..12)
+                            .map(|i| half::f16::from_f32(i as f32).to_bits())
+                            .collect(),
+                    ),
                 },
             ],
         }

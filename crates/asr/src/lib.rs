@@ -10,6 +10,7 @@
 pub mod convert;
 pub mod ct2;
 pub mod ggml;
+pub mod numbers;
 pub mod transcribe;
 pub mod wer;
 

@@ -31,7 +31,9 @@ impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             beam_size: None,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+            threads: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
             language: None,
         }
     }
@@ -95,11 +97,12 @@ impl WhisperModel {
     /// [`AsrError::Load`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, AsrError> {
         quiet_whisper_cpp();
-        let ctx = WhisperContext::new_from_buffer_with_params(bytes, WhisperContextParameters::default())
-            .map_err(|e| AsrError::Load {
-                path: "<memory>".into(),
-                detail: format!("{e:?}"),
-            })?;
+        let ctx =
+            WhisperContext::new_from_buffer_with_params(bytes, WhisperContextParameters::default())
+                .map_err(|e| AsrError::Load {
+                    path: "<memory>".into(),
+                    detail: format!("{e:?}"),
+                })?;
         Ok(WhisperModel { ctx })
     }
 
@@ -113,7 +116,11 @@ impl WhisperModel {
     /// # Errors
     /// [`AsrError::Transcribe`] when whisper.cpp fails, or for a language an English-only model
     /// cannot decode.
-    pub fn transcribe(&self, samples: &[f32], opts: &DecodeOptions) -> Result<Transcript, AsrError> {
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        opts: &DecodeOptions,
+    ) -> Result<Transcript, AsrError> {
         let strategy = match opts.beam_size {
             Some(b) if b > 1 => SamplingStrategy::BeamSearch {
                 beam_size: b as i32,
@@ -162,7 +169,11 @@ impl WhisperModel {
                 text,
             });
         }
-        let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+        let text = segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         Ok(Transcript { text, segments })
     }
 }

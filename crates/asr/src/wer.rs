@@ -1,12 +1,23 @@
 //! Word error rate (WER): word-level Levenshtein distance over the reference length, after a
-//! simple normalisation (lower case, punctuation removed, apostrophes dropped, hyphens split).
+//! simple normalisation (lower case, punctuation removed, apostrophes dropped, hyphens split,
+//! numbers spelled out).
+
+use crate::numbers::{cardinal, ordinal};
 
 /// Normalises text into words for scoring: lower-cased; apostrophes removed (`I'm` → `im`);
-/// every other non-alphanumeric character is a word break.
+/// thousands separators dropped (`1,000` → `1000`); every other non-alphanumeric character is a
+/// word break; numbers spelled out (`300` → `three hundred`, `15th` → `fifteenth`), since
+/// references spell numbers while Whisper often writes digits.
 pub fn normalize(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
     let mut cleaned = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == '\'' || c == '’' {
+    for (i, &c) in chars.iter().enumerate() {
+        let between_digits = |j: usize| {
+            j > 0
+                && chars[j - 1].is_ascii_digit()
+                && chars.get(j + 1).is_some_and(char::is_ascii_digit)
+        };
+        if c == '\'' || c == '’' || (c == ',' && between_digits(i)) {
             continue;
         }
         if c.is_alphanumeric() {
@@ -15,7 +26,21 @@ pub fn normalize(text: &str) -> Vec<String> {
             cleaned.push(' ');
         }
     }
-    cleaned.split_whitespace().map(str::to_string).collect()
+    let mut words = Vec::new();
+    for w in cleaned.split_whitespace() {
+        let digits = w.chars().take_while(char::is_ascii_digit).count();
+        let spelled = match (digits, w[digits..].as_ref()) {
+            (0, _) => None,
+            (d, "") if d <= 15 => w.parse().ok().map(cardinal),
+            (d, "st" | "nd" | "rd" | "th") if d <= 15 => w[..d].parse().ok().map(ordinal),
+            _ => None,
+        };
+        match spelled {
+            Some(s) => words.extend(s.split(' ').map(str::to_string)),
+            None => words.push(w.to_string()),
+        }
+    }
+    words
 }
 
 /// Edit counts of one hypothesis against its reference.
@@ -72,7 +97,10 @@ pub fn wer(reference: &str, hypothesis: &str) -> f64 {
 /// Words of `reference` that the hypothesis does not contain, in order (for "words missing: …").
 pub fn missing_words(reference: &str, hypothesis: &str) -> Vec<String> {
     let h = normalize(hypothesis);
-    normalize(reference).into_iter().filter(|w| !h.contains(w)).collect()
+    normalize(reference)
+        .into_iter()
+        .filter(|w| !h.contains(w))
+        .collect()
 }
 
 fn edit_distance(a: &[String], b: &[String]) -> usize {
@@ -95,8 +123,19 @@ mod tests {
 
     #[test]
     fn normalisation() {
-        assert_eq!(normalize("Lord, but I'm glad to see you again, Phil."), ["lord", "but", "im", "glad", "to", "see", "you", "again", "phil"]);
+        assert_eq!(
+            normalize("Lord, but I'm glad to see you again, Phil."),
+            ["lord", "but", "im", "glad", "to", "see", "you", "again", "phil"]
+        );
         assert_eq!(normalize("twenty-one"), ["twenty", "one"]);
+        assert_eq!(
+            normalize("They were 300 yards apart."),
+            ["they", "were", "three", "hundred", "yards", "apart"]
+        );
+        assert_eq!(
+            normalize("the 15th century, 1,000 men"),
+            ["the", "fifteenth", "century", "one", "thousand", "men"]
+        );
     }
 
     #[test]
@@ -111,7 +150,13 @@ mod tests {
 
     #[test]
     fn case_and_punctuation_do_not_count() {
-        assert_eq!(wer("Ask not what your country can do.", "ask NOT what your country, can do"), 0.0);
+        assert_eq!(
+            wer(
+                "Ask not what your country can do.",
+                "ask NOT what your country, can do"
+            ),
+            0.0
+        );
     }
 
     #[test]

@@ -154,7 +154,10 @@ pub fn to_16k(audio: Audio) -> Result<Vec<f32>, AudioError> {
 mod tests {
     use super::*;
 
-    fn wav_bytes(spec: hound::WavSpec, write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>)) -> Vec<u8> {
+    fn wav_bytes(
+        spec: hound::WavSpec,
+        write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
+    ) -> Vec<u8> {
         let mut cur = Cursor::new(Vec::new());
         {
             let mut w = hound::WavWriter::new(&mut cur, spec).unwrap();

@@ -59,7 +59,9 @@ mod tests {
 
     #[test]
     fn full_scale_square_wave() {
-        let x: Vec<f32> = (0..1000).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let x: Vec<f32> = (0..1000)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
         let l = Levels::measure(&x);
         assert!(l.peak_dbfs.abs() < 1e-4);
         assert!(l.rms_dbfs.abs() < 1e-4);
@@ -68,9 +70,7 @@ mod tests {
 
     #[test]
     fn half_scale_sine_rms_is_minus_9_dbfs() {
-        let x: Vec<f32> = (0..16000)
-            .map(|i| 0.5 * (i as f32 * 0.1).sin())
-            .collect();
+        let x: Vec<f32> = (0..16000).map(|i| 0.5 * (i as f32 * 0.1).sin()).collect();
         let l = Levels::measure(&x);
         // RMS of a sine of amplitude 0.5 is 0.5/sqrt(2): -9.03 dBFS.
         assert!((l.rms_dbfs + 9.03).abs() < 0.05, "{}", l.rms_dbfs);

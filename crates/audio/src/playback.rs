@@ -16,7 +16,9 @@ use crate::{resample::resample, AudioError};
 /// [`AudioError::Playback`] when the device refuses the stream.
 pub fn play(samples: &[f32], sample_rate: u32) -> Result<(), AudioError> {
     let host = cpal::default_host();
-    let device = host.default_output_device().ok_or(AudioError::NoOutputDevice)?;
+    let device = host
+        .default_output_device()
+        .ok_or(AudioError::NoOutputDevice)?;
     let config = device
         .default_output_config()
         .map_err(|_| AudioError::NoOutputDevice)?;

@@ -28,7 +28,8 @@ pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, A
     }
     let mut rs = FftFixedInOut::<f32>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, 1)
         .map_err(|e| err(e.to_string()))?;
-    let expected = ((samples.len() as u64 * to_hz as u64 + from_hz as u64 / 2) / from_hz as u64) as usize;
+    let expected =
+        ((samples.len() as u64 * to_hz as u64 + from_hz as u64 / 2) / from_hz as u64) as usize;
     let delay = rs.output_delay();
     let mut out = Vec::with_capacity(expected + delay + rs.output_frames_max());
     let mut pos = 0;

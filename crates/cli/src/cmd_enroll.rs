@@ -93,7 +93,10 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
         (p, c)
     } else {
-        (PersonProfile::new(&a.person, &a.model, context::now()), Container::default())
+        (
+            PersonProfile::new(&a.person, &a.model, context::now()),
+            Container::default(),
+        )
     };
 
     let mut vad = context::load_vad()?;
@@ -116,7 +119,11 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
     let mut duplicates = 0;
     for take in &takes {
         bar.set_message(take.relative.clone());
-        if profile.takes.iter().any(|t| t.source == take.relative && t.text == take.text) {
+        if profile
+            .takes
+            .iter()
+            .any(|t| t.source == take.relative && t.text == take.text)
+        {
             duplicates += 1;
             bar.inc(1);
             continue;
@@ -152,7 +159,11 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         accepted,
         rejected: new.len() - accepted,
         skipped_duplicates: duplicates,
-        accepted_seconds: new.iter().filter(|t| t.quality.accepted).map(|t| t.quality.duration_s).sum(),
+        accepted_seconds: new
+            .iter()
+            .filter(|t| t.quality.accepted)
+            .map(|t| t.quality.duration_s)
+            .sum(),
         total_accepted_seconds: profile.accepted_seconds(),
         takes: new,
     };
@@ -185,7 +196,8 @@ fn measure(
 ) -> Result<(TakeQuality, Vec<f32>)> {
     let audio = ownvoice_audio::read_wav(&take.path)?;
     let audio16 = ownvoice_audio::decode::to_16k(audio.clone())?;
-    let q = assess(&audio, &audio16, &take.text, vad, asr, decode, t).map_err(anyhow::Error::msg)?;
+    let q =
+        assess(&audio, &audio16, &take.text, vad, asr, decode, t).map_err(anyhow::Error::msg)?;
     Ok((q, audio16))
 }
 

@@ -78,14 +78,23 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
     if let Some(s) = &speaker {
         takes.retain(|t| &t.speaker == s);
     }
-    let takes: Vec<_> = takes.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)).collect();
+    let takes: Vec<_> = takes
+        .into_iter()
+        .skip(skip)
+        .take(limit.unwrap_or(usize::MAX))
+        .collect();
     let asr = context::load_whisper(&model)?;
     let opts = DecodeOptions {
         threads: threads.unwrap_or_else(context::default_threads),
         ..DecodeOptions::default()
     };
-    let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(takes.len() as u64) };
-    let (mut items, mut total, mut audio_s, mut busy) = (Vec::new(), WordErrors::default(), 0.0, 0.0);
+    let bar = if json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(takes.len() as u64)
+    };
+    let (mut items, mut total, mut audio_s, mut busy) =
+        (Vec::new(), WordErrors::default(), 0.0, 0.0);
     for t in &takes {
         let samples = ownvoice_audio::load_16k_mono(&t.path)?;
         let start = Instant::now();
@@ -117,7 +126,13 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for i in report.items.iter().filter(|i| i.wer > 0.0) {
-            println!("{:>5.1}%  {}\n        ref: {}\n        hyp: {}", i.wer * 100.0, i.path, i.reference, i.hypothesis);
+            println!(
+                "{:>5.1}%  {}\n        ref: {}\n        hyp: {}",
+                i.wer * 100.0,
+                i.path,
+                i.reference,
+                i.hypothesis
+            );
         }
         println!(
             "WER {:.2} % ({} errors / {} words) over {} takes ({:.1} s of audio), model {}, RTF {:.3}",

@@ -61,7 +61,9 @@ pub fn run(cmd: ModelsCommand) -> Result<ExitCode> {
             for spec in specs {
                 eprintln!("{:<12} {}", spec.name, spec.description);
                 match fetch::install(&cache, spec)? {
-                    fetch::Outcome::AlreadyInstalled => eprintln!("{:<12} already in the cache", ""),
+                    fetch::Outcome::AlreadyInstalled => {
+                        eprintln!("{:<12} already in the cache", "")
+                    }
                     fetch::Outcome::Installed => eprintln!("{:<12} installed", ""),
                 }
             }
@@ -72,9 +74,15 @@ pub fn run(cmd: ModelsCommand) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else if entries.is_empty() {
-                println!("no models in {} (run `ownvoice models fetch`)", cache.root().display());
+                println!(
+                    "no models in {} (run `ownvoice models fetch`)",
+                    cache.root().display()
+                );
             } else {
-                println!("{:<12} {:<12} {:>9}  {:<40} licence", "name", "kind", "size", "source");
+                println!(
+                    "{:<12} {:<12} {:>9}  {:<40} licence",
+                    "name", "kind", "size", "source"
+                );
                 for e in entries {
                     println!(
                         "{:<12} {:<12} {:>6.1} MB  {:<40} {}",
@@ -95,7 +103,8 @@ pub fn run(cmd: ModelsCommand) -> Result<ExitCode> {
                     None => bail!("{}: cannot derive a model name; pass --name", dir.display()),
                 },
             };
-            crate::context::check_person_name(&name).map_err(|_| anyhow::anyhow!("{name:?} is not a valid model name"))?;
+            crate::context::check_person_name(&name)
+                .map_err(|_| anyhow::anyhow!("{name:?} is not a valid model name"))?;
             let path = fetch::import_ct2(&cache, &dir, &name)?;
             eprintln!("imported {} as {name} ({})", dir.display(), path.display());
         }

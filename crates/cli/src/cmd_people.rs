@@ -65,7 +65,11 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
                     if p.extension().is_some_and(|x| x == "age") {
                         let m = std::fs::metadata(&p)?;
                         items.push(ListItem {
-                            name: p.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+                            name: p
+                                .file_stem()
+                                .unwrap_or_default()
+                                .to_string_lossy()
+                                .into_owned(),
                             profile: p.display().to_string(),
                             size_bytes: m.len(),
                             modified_at: m
@@ -81,10 +85,18 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else if items.is_empty() {
-                println!("nobody is enrolled yet (profiles live in {})", dir.display());
+                println!(
+                    "nobody is enrolled yet (profiles live in {})",
+                    dir.display()
+                );
             } else {
                 for i in items {
-                    println!("{:<20} {:>8.1} MB  {}", i.name, i.size_bytes as f64 / 1e6, i.profile);
+                    println!(
+                        "{:<20} {:>8.1} MB  {}",
+                        i.name,
+                        i.size_bytes as f64 / 1e6,
+                        i.profile
+                    );
                 }
             }
         }
@@ -95,8 +107,10 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
             }
             let pass = context::passphrase(&format!("{name}'s profile"), false)?;
             let c = ownvoice_vault::load(&path, &pass)?;
-            let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
-            p.check_blobs(&c).with_context(|| path.display().to_string())?;
+            let p =
+                PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
+            p.check_blobs(&c)
+                .with_context(|| path.display().to_string())?;
             let accepted = p.accepted().count();
             let report = ShowReport {
                 profile: path.display().to_string(),
@@ -119,7 +133,10 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
                     report.rejected,
                     p.asr_model
                 );
-                println!("{:<6} {:>6} {:>8} {:>8} {:>7} {:>6}  {:<8} text", "take", "secs", "peak dB", "rms dB", "speech", "WER", "verdict");
+                println!(
+                    "{:<6} {:>6} {:>8} {:>8} {:>7} {:>6}  {:<8} text",
+                    "take", "secs", "peak dB", "rms dB", "speech", "WER", "verdict"
+                );
                 for t in &p.takes {
                     let q = &t.quality;
                     let db = |x: Option<f32>| x.map_or("-inf".to_string(), |v| format!("{v:.1}"));
@@ -132,7 +149,11 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
                         q.speech_ratio * 100.0,
                         q.wer * 100.0,
                         if q.accepted { "ok" } else { "rejected" },
-                        if q.accepted { t.text.clone() } else { q.reasons.join("; ") }
+                        if q.accepted {
+                            t.text.clone()
+                        } else {
+                            q.reasons.join("; ")
+                        }
                     );
                 }
             }
@@ -146,7 +167,11 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
                 if !std::io::stdin().is_terminal() {
                     bail!("refusing to delete {} without --yes", path.display());
                 }
-                eprint!("Delete {}'s profile {} for good? [y/N] ", name, path.display());
+                eprint!(
+                    "Delete {}'s profile {} for good? [y/N] ",
+                    name,
+                    path.display()
+                );
                 let mut answer = String::new();
                 std::io::stdin().read_line(&mut answer)?;
                 if !matches!(answer.trim(), "y" | "Y" | "yes") {

@@ -46,7 +46,9 @@ pub fn run(a: SpeakArgs) -> Result<ExitCode> {
     }
     let text = if a.text == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading text from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading text from standard input")?;
         s
     } else {
         a.text.clone()
@@ -60,14 +62,21 @@ pub fn run(a: SpeakArgs) -> Result<ExitCode> {
         .file(&a.voice, "voice.onnx")
         .with_context(|| format!("voice {:?} (fetched voices: joe)", a.voice))?;
     let config = cache.file(&a.voice, "voice.onnx.json")?;
-    let mut voice = PiperVoice::load(&model, &config, a.threads.unwrap_or_else(context::default_threads))?;
+    let mut voice = PiperVoice::load(
+        &model,
+        &config,
+        a.threads.unwrap_or_else(context::default_threads),
+    )?;
     let opts = SynthOptions {
         length_scale: a.length_scale,
         noise_scale: a.noise_scale,
         noise_w: a.noise_w,
     };
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("speaking sentence {pos}/{len} {wide_bar}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("speaking sentence {pos}/{len} {wide_bar}")
+            .expect("valid template"),
+    );
     let mut audio = Vec::new();
     voice.synthesize_streaming(&text, &opts, |i, n, chunk| {
         bar.set_length(n as u64);

@@ -87,10 +87,19 @@ pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
     if a.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-fn transcribe_one(model: &WhisperModel, f: &PathBuf, opts: &DecodeOptions, name: &str) -> Result<FileResult> {
+fn transcribe_one(
+    model: &WhisperModel,
+    f: &PathBuf,
+    opts: &DecodeOptions,
+    name: &str,
+) -> Result<FileResult> {
     let samples = ownvoice_audio::load_16k_mono(f)?;
     let t = model
         .transcribe(&samples, opts)

@@ -27,7 +27,9 @@ pub fn check_person_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.".contains(c));
     if !ok {
         bail!("{name:?} is not a valid person name (use letters, digits, '-', '_' or '.')");
     }
@@ -82,9 +84,9 @@ pub fn whisper_model_path(model: &str) -> Result<PathBuf> {
     if as_path.is_file() {
         return Ok(as_path.to_path_buf());
     }
-    models()
-        .whisper_ggml(model)
-        .with_context(|| format!("Whisper model {model:?} (a fetched or imported name, or a ggml file path)"))
+    models().whisper_ggml(model).with_context(|| {
+        format!("Whisper model {model:?} (a fetched or imported name, or a ggml file path)")
+    })
 }
 
 /// Loads a Whisper model by name or path.
@@ -102,7 +104,9 @@ pub fn load_vad() -> Result<ownvoice_vad::SileroVad> {
 
 /// Default CPU threads for inference: the available cores, at most 8.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).min(8)
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8)
 }
 
 /// Current Unix time, seconds.

@@ -87,12 +87,19 @@ mod tests {
     #[test]
     fn reads_rows_and_rejects_bad_header() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("transcripts.tsv"), "path\tspeaker\ttext\nwav/a.wav\tann\tHello there.\n\n").unwrap();
+        std::fs::write(
+            d.path().join("transcripts.tsv"),
+            "path\tspeaker\ttext\nwav/a.wav\tann\tHello there.\n\n",
+        )
+        .unwrap();
         let t = read_dataset(d.path()).unwrap();
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].path, d.path().join("wav/a.wav"));
         assert_eq!(t[0].text, "Hello there.");
         std::fs::write(d.path().join("transcripts.tsv"), "file\ttext\n").unwrap();
-        assert!(matches!(read_dataset(d.path()), Err(DatasetError::Format { line: 1, .. })));
+        assert!(matches!(
+            read_dataset(d.path()),
+            Err(DatasetError::Format { line: 1, .. })
+        ));
     }
 }

@@ -13,4 +13,4 @@ pub mod quality;
 
 pub use dataset::{read_dataset, DatasetTake};
 pub use profile::{PersonProfile, TakeRecord};
-pub use quality::{Thresholds, TakeQuality};
+pub use quality::{TakeQuality, Thresholds};

@@ -88,10 +88,13 @@ impl PersonProfile {
     /// # Errors
     /// [`ProfileError::Manifest`].
     pub fn from_container(c: &Container) -> Result<PersonProfile, ProfileError> {
-        let p: PersonProfile =
-            serde_json::from_slice(&c.manifest).map_err(|e| ProfileError::Manifest(e.to_string()))?;
+        let p: PersonProfile = serde_json::from_slice(&c.manifest)
+            .map_err(|e| ProfileError::Manifest(e.to_string()))?;
         if p.schema > SCHEMA {
-            return Err(ProfileError::Manifest(format!("schema {} is newer than {SCHEMA}", p.schema)));
+            return Err(ProfileError::Manifest(format!(
+                "schema {} is newer than {SCHEMA}",
+                p.schema
+            )));
         }
         Ok(p)
     }

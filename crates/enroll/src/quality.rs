@@ -85,13 +85,22 @@ pub fn assess(
         .map_err(|e| e.to_string())?;
     let mut reasons = Vec::new();
     if duration_s < t.min_duration_s {
-        reasons.push(format!("too short ({duration_s:.2} s < {} s)", t.min_duration_s));
+        reasons.push(format!(
+            "too short ({duration_s:.2} s < {} s)",
+            t.min_duration_s
+        ));
     }
     if duration_s > t.max_duration_s {
-        reasons.push(format!("too long ({duration_s:.1} s > {} s)", t.max_duration_s));
+        reasons.push(format!(
+            "too long ({duration_s:.1} s > {} s)",
+            t.max_duration_s
+        ));
     }
     if levels.rms_dbfs < t.min_rms_dbfs {
-        reasons.push(format!("too quiet (RMS {:.1} dBFS < {} dBFS)", levels.rms_dbfs, t.min_rms_dbfs));
+        reasons.push(format!(
+            "too quiet (RMS {:.1} dBFS < {} dBFS)",
+            levels.rms_dbfs, t.min_rms_dbfs
+        ));
     }
     if levels.clipped_fraction > t.max_clipped_fraction {
         reasons.push(format!(
@@ -100,11 +109,16 @@ pub fn assess(
         ));
     }
     if speech_ratio < t.min_speech_ratio {
-        reasons.push(format!("mostly silence (speech in {:.0} % of the take)", speech_ratio * 100.0));
+        reasons.push(format!(
+            "mostly silence (speech in {:.0} % of the take)",
+            speech_ratio * 100.0
+        ));
     }
     // Only run the (slowest) ASR round trip on a take that could still pass.
     let (asr_text, take_wer) = if duration_s <= t.max_duration_s && duration_s >= t.min_duration_s {
-        let tr = asr.transcribe(samples_16k, decode).map_err(|e| e.to_string())?;
+        let tr = asr
+            .transcribe(samples_16k, decode)
+            .map_err(|e| e.to_string())?;
         let w = wer::wer(text, &tr.text);
         (tr.text, w)
     } else {
@@ -113,9 +127,16 @@ pub fn assess(
     if take_wer > t.max_wer && duration_s >= t.min_duration_s && duration_s <= t.max_duration_s {
         let missing = wer::missing_words(text, &asr_text);
         if missing.is_empty() {
-            reasons.push(format!("does not match the text (WER {:.0} %)", take_wer * 100.0));
+            reasons.push(format!(
+                "does not match the text (WER {:.0} %)",
+                take_wer * 100.0
+            ));
         } else {
-            reasons.push(format!("words missing: {} (WER {:.0} %)", missing.join(" "), take_wer * 100.0));
+            reasons.push(format!(
+                "words missing: {} (WER {:.0} %)",
+                missing.join(" "),
+                take_wer * 100.0
+            ));
         }
     }
     Ok(TakeQuality {

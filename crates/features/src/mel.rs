@@ -48,7 +48,13 @@ pub struct MelFilters {
 /// (librosa `filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm="slaney")`).
 ///
 /// Computed in `f64` and stored as `f32`, as librosa does.
-pub fn mel_filters(sample_rate: u32, n_fft: usize, n_mels: usize, fmin: f64, fmax: f64) -> MelFilters {
+pub fn mel_filters(
+    sample_rate: u32,
+    n_fft: usize,
+    n_mels: usize,
+    fmin: f64,
+    fmax: f64,
+) -> MelFilters {
     let n_freqs = n_fft / 2 + 1;
     let sr = sample_rate as f64;
     // FFT bin centre frequencies: linspace(0, sr/2, n_freqs).
@@ -99,7 +105,11 @@ mod tests {
         let f = whisper_mel_filters(80);
         assert_eq!((f.n_mels, f.n_freqs), (80, 201));
         // Values from OpenAI Whisper's assets/mel_filters.npz (mel_80): row 0 peaks at bin 1.
-        assert!((f.weights[1] - 0.024_862_887).abs() < 1e-6, "{}", f.weights[1]);
+        assert!(
+            (f.weights[1] - 0.024_862_887).abs() < 1e-6,
+            "{}",
+            f.weights[1]
+        );
         assert_eq!(f.weights[0], 0.0);
         // Every band has some weight; the last band ends below Nyquist.
         for m in 0..80 {

@@ -93,9 +93,10 @@ impl ModelCache {
     pub fn installed(&self, name: &str) -> Option<ManifestEntry> {
         let entry = self.entries().ok()?.into_iter().find(|e| e.name == name)?;
         let dir = self.model_dir(name);
-        let complete = entry.files.iter().all(|f| {
-            std::fs::metadata(dir.join(&f.path)).is_ok_and(|m| m.len() == f.size_bytes)
-        });
+        let complete = entry
+            .files
+            .iter()
+            .all(|f| std::fs::metadata(dir.join(&f.path)).is_ok_and(|m| m.len() == f.size_bytes));
         complete.then_some(entry)
     }
 

@@ -167,5 +167,9 @@ pub fn find(name: &str) -> Option<&'static ModelSpec> {
 
 /// Names of all catalog entries, comma-separated (for error messages).
 pub fn names() -> String {
-    CATALOG.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+    CATALOG
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

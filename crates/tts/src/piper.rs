@@ -125,7 +125,11 @@ impl PiperVoice {
     ///
     /// # Errors
     /// [`TtsError::Onnx`].
-    pub fn synthesize_phonemes(&mut self, phonemes: &str, opts: &SynthOptions) -> Result<Vec<f32>, TtsError> {
+    pub fn synthesize_phonemes(
+        &mut self,
+        phonemes: &str,
+        opts: &SynthOptions,
+    ) -> Result<Vec<f32>, TtsError> {
         let ids = self.phoneme_ids(phonemes);
         let n = ids.len();
         let scales = vec![

@@ -53,7 +53,11 @@ impl SileroVad {
     /// # Errors
     /// [`OnnxError::Run`].
     pub fn window(&mut self, samples: &[f32]) -> Result<f32, OnnxError> {
-        assert_eq!(samples.len(), WINDOW_SAMPLES, "Silero VAD windows are 512 samples");
+        assert_eq!(
+            samples.len(),
+            WINDOW_SAMPLES,
+            "Silero VAD windows are 512 samples"
+        );
         let mut input = Vec::with_capacity(CONTEXT_SAMPLES + WINDOW_SAMPLES);
         input.extend_from_slice(&self.context);
         input.extend_from_slice(samples);

@@ -52,7 +52,11 @@ pub fn open(bytes: &[u8], passphrase: &Passphrase, path: &Path) -> Result<Contai
     if !bytes.starts_with(AGE_MAGIC) {
         return Err(VaultError::NotAProfile {
             path: p(),
-            detail: if bytes.is_empty() { "empty file".into() } else { "no age header".into() },
+            detail: if bytes.is_empty() {
+                "empty file".into()
+            } else {
+                "no age header".into()
+            },
         });
     }
     let dec = age::Decryptor::new(bytes).map_err(|e| header_error(e, path, bytes))?;
@@ -143,7 +147,8 @@ pub fn save(path: &Path, c: &Container, passphrase: &Passphrase) -> Result<(), V
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(io)?;
             }
         }
     }
@@ -160,7 +165,10 @@ mod tests {
     fn sample() -> Container {
         Container {
             manifest: br#"{"person":"ada"}"#.to_vec(),
-            blobs: vec![("takes/1.pcm".into(), (0..5000u32).map(|i| (i * 7) as u8).collect())],
+            blobs: vec![(
+                "takes/1.pcm".into(),
+                (0..5000u32).map(|i| (i * 7) as u8).collect(),
+            )],
         }
     }
 
@@ -175,18 +183,30 @@ mod tests {
         assert!(!sealed.windows(16).any(|w| w == crate::format::MAGIC));
 
         let wrong = open(&sealed, &Passphrase::new("wrong".into()), path).unwrap_err();
-        assert!(matches!(wrong, VaultError::WrongPassphrase { .. }), "{wrong}");
+        assert!(
+            matches!(wrong, VaultError::WrongPassphrase { .. }),
+            "{wrong}"
+        );
 
         // One flipped byte anywhere in the payload is detected.
         for at in [sealed.len() - 1, sealed.len() / 2, sealed.len() - 4000] {
             let mut bad = sealed.clone();
             bad[at] ^= 0x01;
             let e = open(&bad, &pw, path).unwrap_err();
-            assert!(matches!(e, VaultError::Tampered { .. }), "flip at {at}: {e}");
+            assert!(
+                matches!(e, VaultError::Tampered { .. }),
+                "flip at {at}: {e}"
+            );
         }
 
         let e = open(&sealed[..sealed.len() - 100], &pw, path).unwrap_err();
-        assert!(matches!(e, VaultError::Truncated { .. } | VaultError::Tampered { .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                VaultError::Truncated { .. } | VaultError::Tampered { .. }
+            ),
+            "{e}"
+        );
 
         let e = open(b"RIFF....WAVEfmt ", &pw, path).unwrap_err();
         assert!(matches!(e, VaultError::NotAProfile { .. }), "{e}");
@@ -200,6 +220,9 @@ mod tests {
         save(&path, &sample(), &pw).unwrap();
         save(&path, &sample(), &pw).unwrap();
         assert_eq!(load(&path, &pw).unwrap(), sample());
-        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
     }
 }

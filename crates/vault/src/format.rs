@@ -40,7 +40,10 @@ impl Drop for Container {
 impl Container {
     /// The blob called `name`.
     pub fn blob(&self, name: &str) -> Option<&[u8]> {
-        self.blobs.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice())
+        self.blobs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
     }
 
     /// Inserts or replaces the blob called `name`.
@@ -65,8 +68,9 @@ impl Container {
         w.write_all(&self.manifest)?;
         w.write_all(&(self.blobs.len() as u32).to_le_bytes())?;
         for (name, data) in &self.blobs {
-            let n = u16::try_from(name.len())
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "blob name too long"))?;
+            let n = u16::try_from(name.len()).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "blob name too long")
+            })?;
             w.write_all(&n.to_le_bytes())?;
             w.write_all(name.as_bytes())?;
             w.write_all(&(data.len() as u64).to_le_bytes())?;
@@ -112,7 +116,9 @@ impl Container {
         }
         let mut extra = [0u8; 1];
         if r.read(&mut extra).map_err(FormatError::Io)? != 0 {
-            return Err(FormatError::Malformed("trailing data after the last blob".into()));
+            return Err(FormatError::Malformed(
+                "trailing data after the last blob".into(),
+            ));
         }
         Ok(c)
     }
@@ -164,7 +170,10 @@ mod tests {
     fn sample() -> Container {
         Container {
             manifest: br#"{"person":"ada"}"#.to_vec(),
-            blobs: vec![("takes/0001.pcm".into(), vec![1, 2, 3]), ("empty".into(), vec![])],
+            blobs: vec![
+                ("takes/0001.pcm".into(), vec![1, 2, 3]),
+                ("empty".into(), vec![]),
+            ],
         }
     }
 
@@ -173,7 +182,10 @@ mod tests {
         let mut bytes = Vec::new();
         sample().write_to(&mut bytes).unwrap();
         assert_eq!(&bytes[..16], MAGIC);
-        assert_eq!(Container::read_from(&mut bytes.as_slice()).unwrap(), sample());
+        assert_eq!(
+            Container::read_from(&mut bytes.as_slice()).unwrap(),
+            sample()
+        );
     }
 
     #[test]
@@ -181,7 +193,10 @@ mod tests {
         let mut bytes = Vec::new();
         sample().write_to(&mut bytes).unwrap();
         for n in 0..bytes.len() {
-            assert!(Container::read_from(&mut &bytes[..n]).is_err(), "prefix {n}");
+            assert!(
+                Container::read_from(&mut &bytes[..n]).is_err(),
+                "prefix {n}"
+            );
         }
     }
 
@@ -190,7 +205,10 @@ mod tests {
         let mut bytes = Vec::new();
         sample().write_to(&mut bytes).unwrap();
         bytes[16] = 2;
-        assert!(matches!(Container::read_from(&mut bytes.as_slice()), Err(FormatError::NewerVersion(2))));
+        assert!(matches!(
+            Container::read_from(&mut bytes.as_slice()),
+            Err(FormatError::NewerVersion(2))
+        ));
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! Helpers shared by the end-to-end tests: run the real `ownvoice` binary with isolated state.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// A bundled dataset folder, e.g. `datasets("jfk_whisper_sample")`.
+pub fn dataset(rel: &str) -> PathBuf {
+    root().join("datasets").join(rel)
+}
+
+/// A test environment: its own `OWNVOICE_HOME`, the shared model cache.
+pub struct Env {
+    pub home: tempfile::TempDir,
+    pub passphrase: String,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            home: tempfile::tempdir().unwrap(),
+            passphrase: "correct horse battery staple".into(),
+        }
+    }
+
+    /// An `ownvoice` command with this environment.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ownvoice"));
+        c.env("OWNVOICE_HOME", self.home.path())
+            .env("OWNVOICE_PASSPHRASE", &self.passphrase)
+            .env_remove("RUST_LOG")
+            .current_dir(root());
+        c
+    }
+
+    /// Runs `ownvoice ARGS`, returning the output (no assertion).
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("ownvoice runs")
+    }
+
+    /// Runs `ownvoice ARGS` and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "ownvoice {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Path of a person's profile.
+    pub fn profile(&self, person: &str) -> PathBuf {
+        self.home
+            .path()
+            .join("people")
+            .join(format!("{person}.age"))
+    }
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts that a run failed cleanly: non-zero exit, no panic, an `error:` line naming `needle`.
+pub fn assert_clean_failure(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("error:") && l.contains(needle)),
+        "no one-line error naming {needle:?} in: {err}"
+    );
+}
+
+/// Writes a WAV file with the given spec and f32 samples in [-1, 1].
+pub fn write_wav(path: &Path, samples: &[f32], rate: u32, channels: u16, bits: u16, float: bool) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        for _ in 0..channels {
+            if float {
+                w.write_sample(s).unwrap();
+            } else {
+                let max = ((1i64 << (bits - 1)) - 1) as f32;
+                w.write_sample((s.clamp(-1.0, 1.0) * max).round() as i32)
+                    .unwrap();
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Reads a 16-bit WAV as f32 samples (mono) and its rate.
+pub fn read_wav(path: &Path) -> (Vec<f32>, u32) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let rate = r.spec().sample_rate;
+    (
+        r.samples::<i16>()
+            .map(|s| s.unwrap() as f32 / 32768.0)
+            .collect(),
+        rate,
+    )
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The main job on the bundled real recordings: enroll Cathy from 30 takes into an encrypted
+# profile, transcribe her 10 held-back takes (WER), speak a sentence and transcribe it back.
+# Idempotent: running it again reuses the build, the models and the profile.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+export OWNVOICE_HOME="${OWNVOICE_HOME:-$OWNVOICE_CACHE/demo-home}"
+export OWNVOICE_PASSPHRASE="${OWNVOICE_PASSPHRASE:-demo only - choose your own passphrase}"
+out="${OWNVOICE_DEMO_OUT:-$PWD/demo-out}"
+mkdir -p "$out"
+ov() { "$OWNVOICE_BIN" "$@"; }
+
+echo
+echo "== 1. enroll cathy from datasets/cathy_arctic/enroll (30 real takes)"
+ov enroll --person cathy --from-dir datasets/cathy_arctic/enroll
+ov people show cathy | head -4
+
+echo
+echo "== 2. transcribe cathy's 10 held-back takes (never enrolled) with Whisper tiny.en"
+ov eval asr --data datasets/cathy_arctic/heldout | tail -1
+ov transcribe --format srt datasets/cathy_arctic/heldout/wav/cathy/*.wav > "$out/heldout.srt"
+
+echo
+echo "== 3. speak a sentence with the Piper joe voice, then transcribe it back"
+sentence="My voice is mine: ownvoice keeps it on my own devices, encrypted."
+ov speak "$sentence" -o "$out/spoken.wav"
+echo "said:  $sentence"
+echo "heard: $(ov transcribe "$out/spoken.wav")"
+
+echo
+echo "== outputs"
+echo "encrypted profile : $OWNVOICE_HOME/people/cathy.age"
+echo "subtitles         : $out/heldout.srt"
+echo "speech            : $out/spoken.wav"
