@@ -110,6 +110,12 @@ fn read_samples<R: Read>(
 
 fn classify(path: &Path, e: hound::Error) -> AudioError {
     match e {
+        hound::Error::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AudioError::NotAudio {
+                path: path.into(),
+                detail: "truncated: the file ends inside its header or data".into(),
+            }
+        }
         hound::Error::IoError(source) => AudioError::Io {
             path: path.into(),
             source,

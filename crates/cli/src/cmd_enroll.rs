@@ -131,7 +131,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         let id = profile.next_id();
         let (quality, audio16) = match measure(take, &mut vad, &asr, &decode, &thresholds) {
             Ok(q) => q,
-            Err(e) => (unreadable(format!("{e:#}")), Vec::new()),
+            Err(e) => (unreadable(crate::one_line(&e)), Vec::new()),
         };
         let audio_blob = quality.accepted.then(|| take_blob_name(&id));
         if let Some(name) = &audio_blob {

@@ -80,7 +80,7 @@ pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", crate::one_line(&e));
             }
         }
     }
