@@ -110,15 +110,10 @@ fn read_samples<R: Read>(
 
 fn classify(path: &Path, e: hound::Error) -> AudioError {
     match e {
-        hound::Error::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            AudioError::NotAudio {
-                path: path.into(),
-                detail: "truncated: the file ends inside its header or data".into(),
-            }
-        }
-        hound::Error::IoError(source) => AudioError::Io {
+        // The bytes are already in memory: a read error here means the file ends early.
+        hound::Error::IoError(e) => AudioError::NotAudio {
             path: path.into(),
-            source,
+            detail: format!("truncated or malformed: {e}"),
         },
         hound::Error::FormatError(m) => AudioError::NotAudio {
             path: path.into(),

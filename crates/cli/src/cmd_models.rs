@@ -96,6 +96,12 @@ pub fn run(cmd: ModelsCommand) -> Result<ExitCode> {
             }
         }
         ModelsCommand::ImportCt2 { dir, name } => {
+            if !dir.join("model.bin").is_file() {
+                bail!(
+                    "{}: no model.bin here; not a faster-whisper (CTranslate2) model folder",
+                    dir.display()
+                );
+            }
             let name = match name {
                 Some(n) => n,
                 None => match dir.canonicalize()?.file_name() {
