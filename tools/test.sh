@@ -4,10 +4,15 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
+    rustup component add "$component"
+  fi
+done
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-# TODO(next session): add `cargo clippy --release --locked --workspace --all-targets -- -D warnings`
-# here once the tree has been verified clippy-clean.
+echo "== cargo clippy -D warnings"
+cargo clippy --release --locked --workspace --all-targets -- -D warnings
 echo "== cargo test"
 # One test at a time: each end-to-end test runs whisper.cpp on all cores.
 cargo test --release --locked --workspace -- --test-threads=1

@@ -57,7 +57,7 @@ fn below_thousand(n: u64) -> String {
     let r = n % 100;
     if r >= 20 {
         parts.push(TENS[(r / 10) as usize].to_string());
-        if r % 10 > 0 {
+        if !r.is_multiple_of(10) {
             parts.push(ONES[(r % 10) as usize].to_string());
         }
     } else if r > 0 || parts.is_empty() {

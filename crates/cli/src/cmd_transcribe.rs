@@ -1,6 +1,6 @@
 //! `ownvoice transcribe FILE...`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -96,7 +96,7 @@ pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
 
 fn transcribe_one(
     model: &WhisperModel,
-    f: &PathBuf,
+    f: &Path,
     opts: &DecodeOptions,
     name: &str,
 ) -> Result<FileResult> {

@@ -173,7 +173,7 @@ fn index_url() -> String {
 fn normalise(package: &str) -> String {
     package
         .to_lowercase()
-        .split(|c: char| c == '-' || c == '_' || c == '.')
+        .split(['-', '_', '.'])
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("-")
