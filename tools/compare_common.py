@@ -1,0 +1,62 @@
+"""Shared helpers of the side-by-side comparison scripts (compare_asr.py, compare_tts.py).
+
+* `bootstrap(requirement)`: re-run the calling script inside the tools virtualenv at
+  ${XDG_CACHE_HOME:-~/.cache}/ownvoice/tools-venv, creating it and pip-installing the pinned
+  peer tool there on first use (the only step that needs PyPI).
+* `normalize`, `word_errors`: the WER text normalisation (lower-case, punctuation removed,
+  apostrophes dropped, hyphens split) and the word-level Levenshtein distance.
+* `find_ownvoice`: the ownvoice binary from --ownvoice, $OWNVOICE_BIN or PATH.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ownvoice" / "tools-venv"
+
+
+def bootstrap(requirement: str) -> None:
+    """Re-exec the running script inside the tools venv; install `requirement` there if needed."""
+    py = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        if not py.exists():
+            print(f"creating virtualenv {VENV}", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        os.execv(str(py), [str(py), os.path.abspath(sys.argv[0]), *sys.argv[1:]])
+    name, version = requirement.split("==")
+    from importlib import metadata
+    try:
+        if metadata.version(name) == version:
+            return
+    except metadata.PackageNotFoundError:
+        pass
+    print(f"installing {requirement} into {VENV}", file=sys.stderr)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", requirement], check=True)
+
+
+def normalize(text: str) -> list[str]:
+    """Words of `text`: lower-case, apostrophes dropped, hyphens split, punctuation removed."""
+    text = text.lower().replace("'", "").replace("\u2019", "")
+    text = re.sub(r"[-\u2010-\u2015]", " ", text)
+    return re.sub(r"[^\w\s]|_", " ", text).split()
+
+
+def word_errors(ref: list[str], hyp: list[str]) -> int:
+    """Substitutions + deletions + insertions turning `ref` into `hyp` (Levenshtein over words)."""
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1]
+
+
+def find_ownvoice(arg: str | None) -> str:
+    """The ownvoice binary: `arg`, else $OWNVOICE_BIN, else `ownvoice` on PATH; exits if none."""
+    binary = arg or os.environ.get("OWNVOICE_BIN") or shutil.which("ownvoice")
+    if not binary:
+        sys.exit("ownvoice binary not found: pass --ownvoice PATH or set OWNVOICE_BIN")
+    return binary
