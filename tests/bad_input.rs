@@ -31,7 +31,7 @@ fn not_audio() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("notes.wav");
     std::fs::write(&p, "this is a text file, not a recording\n").unwrap();
-    check(&p, "not a WAV audio file");
+    check(&p, "not an audio file");
 }
 
 #[test]
@@ -52,16 +52,16 @@ fn zero_length_audio() {
 
 #[test]
 fn unsupported_encoding() {
-    // A-law (format tag 6): a valid WAV that ownvoice does not decode.
+    // MS ADPCM (format tag 2): a valid WAV that ownvoice does not decode.
     let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("alaw.wav");
+    let p = d.path().join("adpcm.wav");
     let data = vec![0xd5u8; 8000];
     let mut b = Vec::new();
     b.extend_from_slice(b"RIFF");
     b.extend_from_slice(&(4 + 26 + 8 + data.len() as u32).to_le_bytes());
     b.extend_from_slice(b"WAVEfmt ");
     b.extend_from_slice(&18u32.to_le_bytes());
-    b.extend_from_slice(&6u16.to_le_bytes()); // A-law
+    b.extend_from_slice(&2u16.to_le_bytes()); // MS ADPCM
     b.extend_from_slice(&1u16.to_le_bytes());
     b.extend_from_slice(&8000u32.to_le_bytes());
     b.extend_from_slice(&8000u32.to_le_bytes());
@@ -81,7 +81,7 @@ fn truncated_wav_header() {
     let p = d.path().join("cut.wav");
     let full = std::fs::read(dataset("jfk_whisper_sample/wav/jfk/jfk.wav")).unwrap();
     std::fs::write(&p, &full[..30]).unwrap();
-    check(&p, "not a WAV audio file");
+    check(&p, "not an audio file");
 }
 
 #[test]

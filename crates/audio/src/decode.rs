@@ -1,8 +1,11 @@
-//! WAV decoding to mono `f32`, and the 16 kHz mono loader every command uses.
+//! Decoding to mono `f32`: [`read_audio`] is the one entry point for files (WAV, FLAC, MP3,
+//! Ogg Vorbis), [`load_16k_mono`] the 16 kHz mono loader every command uses. WAV goes through
+//! hound; everything else (and WAV encodings hound lacks) through symphonia.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
+use crate::compressed::{self, Container};
 use crate::{resample::resample, AudioError, SPEECH_SAMPLE_RATE};
 
 /// A mono signal: samples in `[-1.0, 1.0]` at `sample_rate` Hz.
@@ -30,14 +33,17 @@ impl Audio {
 /// [`AudioError::NotFound`], [`AudioError::Io`], [`AudioError::NotAudio`] for a non-WAV or malformed
 /// file, [`AudioError::Unsupported`] for other encodings, [`AudioError::Empty`] for zero samples.
 pub fn read_wav(path: &Path) -> Result<Audio, AudioError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    decode_wav_bytes(&read_bytes(path)?, path)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, AudioError> {
+    std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => AudioError::NotFound { path: path.into() },
         _ => AudioError::Io {
             path: path.into(),
             source: e,
         },
-    })?;
-    decode_wav_bytes(&bytes, path)
+    })
 }
 
 /// Decodes WAV bytes held in memory; `name` is used in error messages only.
@@ -130,13 +136,48 @@ fn classify(path: &Path, e: hound::Error) -> AudioError {
     }
 }
 
-/// Reads a WAV file and converts it to 16 kHz mono, the input every speech model here expects.
+/// Reads an audio file — WAV (8/16/24/32-bit integer, 32/64-bit float, A-law, µ-law), FLAC,
+/// MP3 or Ogg Vorbis, recognised by content, not by extension — and down-mixes it to mono.
 ///
 /// # Errors
-/// As [`read_wav`], plus [`AudioError::Resample`].
+/// [`AudioError::NotFound`], [`AudioError::Io`], [`AudioError::NotAudio`] for anything else or a
+/// malformed file, [`AudioError::Unsupported`] for an encoding none of the decoders reads,
+/// [`AudioError::Empty`] for zero samples.
+pub fn read_audio(path: &Path) -> Result<Audio, AudioError> {
+    let bytes = read_bytes(path)?;
+    decode_bytes(bytes, path)
+}
+
+/// Decodes a whole audio file held in memory (any format [`read_audio`] reads); `name` is used
+/// in error messages only.
+///
+/// # Errors
+/// As [`read_audio`], less the file-system errors.
+pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<Audio, AudioError> {
+    match compressed::sniff(&bytes) {
+        Some(Container::Wav) => match decode_wav_bytes(&bytes, name) {
+            Err(AudioError::Unsupported { .. }) => compressed::decode(bytes, Container::Wav, name),
+            other => other,
+        },
+        Some(container) => compressed::decode(bytes, container, name),
+        None if bytes.is_empty() => Err(AudioError::NotAudio {
+            path: name.into(),
+            detail: "the file is empty (0 bytes)".into(),
+        }),
+        None => Err(AudioError::NotAudio {
+            path: name.into(),
+            detail: "no WAV, FLAC, MP3 or Ogg header".into(),
+        }),
+    }
+}
+
+/// Reads an audio file (see [`read_audio`]) and converts it to 16 kHz mono, the input every
+/// speech model here expects.
+///
+/// # Errors
+/// As [`read_audio`], plus [`AudioError::Resample`].
 pub fn load_16k_mono(path: &Path) -> Result<Vec<f32>, AudioError> {
-    let audio = read_wav(path)?;
-    to_16k(audio)
+    to_16k(read_audio(path)?)
 }
 
 /// Converts decoded audio to 16 kHz (a no-op when it already is).

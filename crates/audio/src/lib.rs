@@ -1,7 +1,8 @@
 //! Audio I/O for ownvoice: the one place where sound enters and leaves the toolkit.
 //!
-//! - [`decode`]: read any PCM or float WAV into mono `f32` samples, and [`load_16k_mono`] to get the
-//!   16 kHz mono signal every model in ownvoice consumes.
+//! - [`decode`]: [`read_audio`] reads WAV, FLAC, MP3 or Ogg Vorbis into mono `f32` samples, and
+//!   [`load_16k_mono`] gives the 16 kHz mono signal every model in ownvoice consumes.
+//! - [`compressed`]: the symphonia side of decoding (FLAC, MP3, Vorbis, exotic WAV encodings).
 //! - [`resample`]: sample-rate conversion (rubato's FFT resampler).
 //! - [`levels`]: peak, RMS (dBFS) and clipping statistics of a signal.
 //! - [`write`]: 16-bit WAV encoding, in memory or written atomically to disk.
@@ -9,13 +10,14 @@
 //!
 //! Samples are `f32` in `[-1.0, 1.0]` throughout.
 
+pub mod compressed;
 pub mod decode;
 pub mod levels;
 pub mod playback;
 pub mod resample;
 pub mod write;
 
-pub use decode::{decode_wav_bytes, load_16k_mono, read_wav, Audio};
+pub use decode::{decode_bytes, decode_wav_bytes, load_16k_mono, read_audio, read_wav, Audio};
 pub use levels::Levels;
 
 use std::path::PathBuf;
@@ -36,11 +38,11 @@ pub enum AudioError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not a RIFF/WAVE file, or its header is malformed.
-    #[error("{path}: not a WAV audio file ({detail})")]
+    /// The file is not WAV, FLAC, MP3 or Ogg, or its header or stream is malformed.
+    #[error("{path}: not an audio file ownvoice reads (WAV, FLAC, MP3, Ogg Vorbis): {detail}")]
     NotAudio { path: PathBuf, detail: String },
-    /// A WAV file whose encoding ownvoice does not read (for example A-law, or 64-bit float).
-    #[error("{path}: unsupported WAV encoding ({detail})")]
+    /// An audio file whose encoding ownvoice does not read (for example ADPCM in a WAV).
+    #[error("{path}: unsupported audio encoding ({detail})")]
     Unsupported { path: PathBuf, detail: String },
     /// The file holds no samples at all.
     #[error("{path}: empty audio (0 samples)")]

@@ -194,7 +194,7 @@ fn measure(
     decode: &DecodeOptions,
     t: &Thresholds,
 ) -> Result<(TakeQuality, Vec<f32>)> {
-    let audio = ownvoice_audio::read_wav(&take.path)?;
+    let audio = ownvoice_audio::read_audio(&take.path)?;
     let audio16 = ownvoice_audio::decode::to_16k(audio.clone())?;
     let q =
         assess(&audio, &audio16, &take.text, vad, asr, decode, t).map_err(anyhow::Error::msg)?;

@@ -1,6 +1,28 @@
-//! Feature extraction for ownvoice.
+//! Feature extraction for ownvoice: the inputs of the speech models, computed exactly as their
+//! reference implementations compute them.
 //!
-//! For now: the mel filter bank that Whisper's front end uses ([`mel::mel_filters`]), computed as
-//! librosa computes it, so that a converted Whisper model carries the exact filters OpenAI shipped.
+//! - [`mel`]: librosa's Slaney mel filter banks (also embedded in converted Whisper models).
+//! - [`stft`]: centred, reflect-padded, Hann-windowed power spectrogram.
+//! - [`logmel`]: Whisper's log-mel spectrogram, `[n_mels, n_frames]` (80 or 128 bands).
+//! - [`speaker_mel`]: the speaker encoder's 40-band mel spectrogram (Resemblyzer), `[40, n_frames]`.
+//!
+//! All take 16 kHz mono `f32` samples in `[-1, 1]`.
 
+pub mod logmel;
 pub mod mel;
+pub mod speaker_mel;
+pub mod stft;
+
+pub use logmel::whisper_log_mel;
+pub use speaker_mel::speaker_mel;
+
+/// Errors from feature extraction.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// The signal is too short to frame.
+    #[error("audio too short for features: {samples} samples, need at least {min_samples}")]
+    TooShort { samples: usize, min_samples: usize },
+    /// Whisper models use 80 or 128 mel bands.
+    #[error("Whisper log-mel has 80 or 128 mel bands, not {n_mels}")]
+    BadMelCount { n_mels: usize },
+}

@@ -5,6 +5,15 @@
 //! previous window, and a recurrent state `[2, 1, 128]`; it returns the probability that the
 //! window holds speech. The windowing follows the reference `OnnxWrapper` in
 //! `silero_vad/utils_vad.py`.
+//!
+//! - [`SileroVad`]: the model, one window at a time or over a whole signal.
+//! - [`segmenter`]: probabilities → speech segments (hysteresis, minimum durations, padding).
+//! - [`VadStream`]: the two together over a live stream of arbitrary-sized chunks, as used by
+//!   `record --until-silence`, enrollment trimming and dictation.
+
+pub mod segmenter;
+
+pub use segmenter::{Segment, Segmenter, VadConfig, VadEvent};
 
 use std::path::Path;
 
@@ -103,5 +112,106 @@ impl SileroVad {
             return Ok(0.0);
         }
         Ok(probs.iter().filter(|&&p| p >= threshold).count() as f32 / probs.len() as f32)
+    }
+
+    /// Speech segments of a whole 16 kHz signal. Resets the stream first.
+    ///
+    /// # Errors
+    /// [`OnnxError::Run`].
+    pub fn segments(
+        &mut self,
+        samples: &[f32],
+        config: VadConfig,
+    ) -> Result<Vec<Segment>, OnnxError> {
+        let probs = self.probabilities(samples)?;
+        Ok(segmenter::segments(&probs, samples.len(), config))
+    }
+
+    /// The span from the first speech segment's start to the last one's end (padded), or `None`
+    /// when the signal holds no speech: what enrollment keeps of a take.
+    ///
+    /// # Errors
+    /// [`OnnxError::Run`].
+    pub fn speech_span(
+        &mut self,
+        samples: &[f32],
+        config: VadConfig,
+    ) -> Result<Option<Segment>, OnnxError> {
+        let segs = self.segments(samples, config)?;
+        Ok(match (segs.first(), segs.last()) {
+            (Some(a), Some(b)) => Some(Segment {
+                start: a.start,
+                end: b.end,
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// Streaming VAD: push 16 kHz chunks of any size, get [`VadEvent`]s as windows complete.
+pub struct VadStream {
+    vad: SileroVad,
+    segmenter: Segmenter,
+    pending: Vec<f32>,
+    seen: usize,
+    last_prob: f32,
+}
+
+impl VadStream {
+    /// Starts a stream on `vad` (its state is reset) with segmenter `config`.
+    pub fn new(mut vad: SileroVad, config: VadConfig) -> Self {
+        vad.reset();
+        VadStream {
+            vad,
+            segmenter: Segmenter::new(config),
+            pending: Vec::with_capacity(WINDOW_SAMPLES),
+            seen: 0,
+            last_prob: 0.0,
+        }
+    }
+
+    /// Feeds `chunk` (16 kHz mono); returns the events of every window it completed.
+    ///
+    /// # Errors
+    /// [`OnnxError::Run`].
+    pub fn push(&mut self, chunk: &[f32]) -> Result<Vec<VadEvent>, OnnxError> {
+        let mut events = Vec::new();
+        self.seen += chunk.len();
+        for &s in chunk {
+            self.pending.push(s);
+            if self.pending.len() == WINDOW_SAMPLES {
+                let window = std::mem::take(&mut self.pending);
+                self.last_prob = self.vad.window(&window)?;
+                self.pending = window;
+                self.pending.clear();
+                events.extend(self.segmenter.push(self.last_prob));
+            }
+        }
+        Ok(events)
+    }
+
+    /// Ends the stream; returns the segment still open, if any.
+    pub fn finish(&mut self) -> Option<Segment> {
+        self.segmenter.finish(self.seen)
+    }
+
+    /// Whether the stream is inside speech now.
+    pub fn in_speech(&self) -> bool {
+        self.segmenter.in_speech()
+    }
+
+    /// Speech probability of the last complete window.
+    pub fn last_probability(&self) -> f32 {
+        self.last_prob
+    }
+
+    /// Samples pushed so far.
+    pub fn samples_seen(&self) -> usize {
+        self.seen
+    }
+
+    /// Gives the model back (for reuse in another stream).
+    pub fn into_inner(self) -> SileroVad {
+        self.vad
     }
 }
