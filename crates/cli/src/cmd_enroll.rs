@@ -143,6 +143,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
             text: take.text.clone(),
             quality,
             audio_blob,
+            prompt_id: None,
         });
         bar.inc(1);
     }
@@ -213,6 +214,8 @@ fn unreadable(reason: String) -> TakeQuality {
         wer: 1.0,
         accepted: false,
         reasons: vec![format!("unreadable: {reason}")],
+        snr_db: None,
+        levels: None,
     }
 }
 

@@ -4,13 +4,16 @@
 //! - [`quality`]: the per-take quality gate: duration, peak and clipping, RMS level (dBFS),
 //!   speech ratio (Silero VAD) and the ASR round trip (WER of a Whisper transcript against the
 //!   text the person read).
+//! - [`trace`]: per-take level traces (for the report) and the SNR estimate.
 //! - [`profile`]: the person profile's manifest schema and how it maps onto the vault container
 //!   (accepted takes' audio is stored inside, as 16 kHz 16-bit PCM).
 
 pub mod dataset;
 pub mod profile;
 pub mod quality;
+pub mod trace;
 
 pub use dataset::{read_dataset, DatasetTake};
-pub use profile::{PersonProfile, TakeRecord};
+pub use profile::{ChallengeRecord, PersonProfile, TakeRecord};
 pub use quality::{TakeQuality, Thresholds};
+pub use trace::LevelTrace;

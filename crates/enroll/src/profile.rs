@@ -26,6 +26,25 @@ pub struct TakeRecord {
     pub quality: TakeQuality,
     /// The blob holding the audio (accepted takes only).
     pub audio_blob: Option<String>,
+    /// The prompt this take read, for takes recorded interactively from a prompt set.
+    #[serde(default)]
+    pub prompt_id: Option<String>,
+}
+
+/// A challenge phrase spoken at the start of an interactive session, and whether the ASR heard
+/// it: evidence that a live person who agreed to enroll was speaking (not a replayed recording).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeRecord {
+    /// The phrase shown.
+    pub phrase: String,
+    /// What Whisper heard.
+    pub asr_text: String,
+    /// WER of `asr_text` against `phrase`, as a fraction.
+    pub wer: f64,
+    /// True when the WER is within the enrollment threshold.
+    pub matched: bool,
+    /// Unix time, seconds.
+    pub at: u64,
 }
 
 /// The manifest of a person's profile.
@@ -43,6 +62,12 @@ pub struct PersonProfile {
     pub asr_model: String,
     /// Every take offered, accepted or not.
     pub takes: Vec<TakeRecord>,
+    /// Challenge phrases of the interactive sessions, oldest first.
+    #[serde(default)]
+    pub challenges: Vec<ChallengeRecord>,
+    /// Prompt ids skipped in interactive sessions (not offered again).
+    #[serde(default)]
+    pub skipped_prompts: Vec<String>,
 }
 
 /// Errors interpreting a decrypted container as a person profile.
@@ -65,6 +90,8 @@ impl PersonProfile {
             written_by: format!("ownvoice {}", env!("CARGO_PKG_VERSION")),
             asr_model: asr_model.into(),
             takes: Vec::new(),
+            challenges: Vec::new(),
+            skipped_prompts: Vec::new(),
         }
     }
 

@@ -5,6 +5,8 @@ use ownvoice_audio::{Audio, Levels};
 use ownvoice_vad::SileroVad;
 use serde::{Deserialize, Serialize};
 
+use crate::trace::{self, LevelTrace};
+
 /// Limits a take must meet to be kept.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
@@ -20,6 +22,13 @@ pub struct Thresholds {
     pub min_speech_ratio: f32,
     /// Largest WER of the ASR transcript against the text read.
     pub max_wer: f64,
+    /// Smallest signal-to-noise estimate (speech windows over non-speech windows), dB.
+    #[serde(default = "default_min_snr_db")]
+    pub min_snr_db: f32,
+}
+
+fn default_min_snr_db() -> f32 {
+    15.0
 }
 
 impl Default for Thresholds {
@@ -31,6 +40,7 @@ impl Default for Thresholds {
             max_clipped_fraction: 0.001,
             min_speech_ratio: 0.3,
             max_wer: 0.5,
+            min_snr_db: default_min_snr_db(),
         }
     }
 }
@@ -58,6 +68,12 @@ pub struct TakeQuality {
     pub accepted: bool,
     /// Why the take was rejected, in plain words (empty when accepted).
     pub reasons: Vec<String>,
+    /// Signal-to-noise estimate, dB (`null` when the take has no non-speech part to measure).
+    #[serde(default)]
+    pub snr_db: Option<f32>,
+    /// Peak and RMS level per 20 ms block, for the enrollment report.
+    #[serde(default)]
+    pub levels: Option<LevelTrace>,
 }
 
 fn finite(x: f32) -> Option<f32> {
@@ -80,9 +96,14 @@ pub fn assess(
 ) -> Result<TakeQuality, String> {
     let levels = Levels::measure(&audio.samples);
     let duration_s = audio.duration_s();
-    let speech_ratio = vad
-        .speech_ratio(samples_16k, ownvoice_vad::DEFAULT_THRESHOLD)
-        .map_err(|e| e.to_string())?;
+    let probs = vad.probabilities(samples_16k).map_err(|e| e.to_string())?;
+    let threshold = ownvoice_vad::DEFAULT_THRESHOLD;
+    let speech_ratio = if probs.is_empty() {
+        0.0
+    } else {
+        probs.iter().filter(|&&p| p >= threshold).count() as f32 / probs.len() as f32
+    };
+    let snr_db = trace::snr_db(samples_16k, &probs, threshold);
     let mut reasons = Vec::new();
     if duration_s < t.min_duration_s {
         reasons.push(format!(
@@ -106,6 +127,12 @@ pub fn assess(
         reasons.push(format!(
             "clipped ({:.2} % of samples at full scale; record with lower input gain)",
             levels.clipped_fraction * 100.0
+        ));
+    }
+    if let Some(snr) = snr_db.filter(|&s| s < t.min_snr_db) {
+        reasons.push(format!(
+            "too noisy (speech is {snr:.0} dB above the background, need {} dB)",
+            t.min_snr_db
         ));
     }
     if speech_ratio < t.min_speech_ratio {
@@ -150,5 +177,7 @@ pub fn assess(
         wer: take_wer,
         accepted: reasons.is_empty(),
         reasons,
+        snr_db,
+        levels: Some(LevelTrace::measure(&audio.samples, audio.sample_rate)),
     })
 }
