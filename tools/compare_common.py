@@ -1,8 +1,9 @@
 """Shared helpers of the side-by-side comparison scripts (compare_asr.py, compare_tts.py).
 
-* `bootstrap(requirement)`: re-run the calling script inside the tools virtualenv at
+* `bootstrap(*requirements)`: re-run the calling script inside the tools virtualenv at
   ${XDG_CACHE_HOME:-~/.cache}/ownvoice/tools-venv, creating it and pip-installing the pinned
-  peer tool there on first use (the only step that needs PyPI).
+  requirements (`name==version`, one or several) there on first use (the only step that needs
+  PyPI).
 * `normalize`, `word_errors`: the WER text normalisation (lower-case, punctuation removed,
   apostrophes dropped, hyphens split) and the word-level Levenshtein distance.
 * `find_ownvoice`: the ownvoice binary from --ownvoice, $OWNVOICE_BIN or PATH.
@@ -17,23 +18,30 @@ from pathlib import Path
 VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ownvoice" / "tools-venv"
 
 
-def bootstrap(requirement: str) -> None:
-    """Re-exec the running script inside the tools venv; install `requirement` there if needed."""
+def bootstrap(*requirements: str) -> None:
+    """Re-exec the running script inside the tools venv; install the pinned `requirements`
+    (each `name==version`) there if any is missing or at another version."""
     py = VENV / "bin" / "python"
     if Path(sys.prefix).resolve() != VENV.resolve():
         if not py.exists():
             print(f"creating virtualenv {VENV}", file=sys.stderr)
             subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         os.execv(str(py), [str(py), os.path.abspath(sys.argv[0]), *sys.argv[1:]])
-    name, version = requirement.split("==")
     from importlib import metadata
-    try:
-        if metadata.version(name) == version:
-            return
-    except metadata.PackageNotFoundError:
-        pass
-    print(f"installing {requirement} into {VENV}", file=sys.stderr)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", requirement], check=True)
+    missing = []
+    for requirement in requirements:
+        name, version = requirement.split("==")
+        try:
+            if metadata.version(name) == version:
+                continue
+        except metadata.PackageNotFoundError:
+            pass
+        missing.append(requirement)
+    if not missing:
+        return
+    print(f"installing {' '.join(missing)} into {VENV}", file=sys.stderr)
+    # All in one pip call, with the already-satisfied pins repeated so pip keeps them.
+    subprocess.run([str(py), "-m", "pip", "install", "-q", *requirements], check=True)
 
 
 def normalize(text: str) -> list[str]:

@@ -6,10 +6,13 @@
 //! - [`resample`]: sample-rate conversion (rubato's FFT resampler).
 //! - [`levels`]: peak, RMS (dBFS) and clipping statistics of a signal.
 //! - [`write`]: 16-bit WAV encoding, in memory or written atomically to disk.
+//! - [`capture`]: input sources — a live device (cpal) or a file at real-time pace (test seam) —
+//!   and device listing.
 //! - [`playback`]: play samples on the default output device (cpal).
 //!
 //! Samples are `f32` in `[-1.0, 1.0]` throughout.
 
+pub mod capture;
 pub mod compressed;
 pub mod decode;
 pub mod levels;
@@ -54,6 +57,12 @@ pub enum AudioError {
         to_hz: u32,
         detail: String,
     },
+    /// No audio input device (of the name asked for) is available.
+    #[error("{}", match .0 { Some(n) => format!("no audio input device named {n:?} (see `ownvoice devices`)"), None => "no audio input device found (is a microphone, sound card or PulseAudio/PipeWire available? see `ownvoice devices`)".to_string() })]
+    NoInputDevice(Option<String>),
+    /// Capture failed on the device.
+    #[error("recording failed: {0}")]
+    Capture(String),
     /// No audio output device is available for playback.
     #[error("no audio output device found (is a sound card or PulseAudio/PipeWire available?)")]
     NoOutputDevice,

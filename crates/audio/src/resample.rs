@@ -1,6 +1,6 @@
 //! Sample-rate conversion with rubato's synchronous FFT resampler.
 
-use rubato::{FftFixedInOut, Resampler};
+use rubato::{FftFixedIn, FftFixedInOut, Resampler};
 
 use crate::AudioError;
 
@@ -48,6 +48,62 @@ pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, A
         out.extend_from_slice(&frames[0]);
     }
     Ok(out[delay..delay + expected].to_vec())
+}
+
+/// Streaming resampler for live capture: push chunks of any size at `from_hz`, get what is ready
+/// at `to_hz`. The output lags the input by the resampler's delay (a few ms); use [`resample`] on
+/// the whole recording where alignment matters.
+pub struct StreamResampler {
+    inner: Option<FftFixedIn<f32>>,
+    pending: Vec<f32>,
+}
+
+/// Input frames per step of [`StreamResampler`] (64 ms at 16 kHz, 21 ms at 48 kHz).
+const STREAM_CHUNK: usize = 1024;
+
+impl StreamResampler {
+    /// A resampler from `from_hz` to `to_hz` (a pass-through when they are equal).
+    ///
+    /// # Errors
+    /// [`AudioError::Resample`] when a rate is 0 or rubato rejects the ratio.
+    pub fn new(from_hz: u32, to_hz: u32) -> Result<Self, AudioError> {
+        if from_hz == 0 || to_hz == 0 {
+            return Err(AudioError::Resample {
+                from_hz,
+                to_hz,
+                detail: "sample rate must be > 0".into(),
+            });
+        }
+        let inner = (from_hz != to_hz)
+            .then(|| FftFixedIn::new(from_hz as usize, to_hz as usize, STREAM_CHUNK, 2, 1))
+            .transpose()
+            .map_err(|e| AudioError::Resample {
+                from_hz,
+                to_hz,
+                detail: e.to_string(),
+            })?;
+        Ok(StreamResampler {
+            inner,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Takes `chunk` and returns the output samples that are complete.
+    pub fn push(&mut self, chunk: &[f32]) -> Vec<f32> {
+        let Some(rs) = self.inner.as_mut() else {
+            return chunk.to_vec();
+        };
+        self.pending.extend_from_slice(chunk);
+        let mut out = Vec::new();
+        while self.pending.len() >= rs.input_frames_next() {
+            let n = rs.input_frames_next();
+            if let Ok(frames) = rs.process(&[&self.pending[..n]], None) {
+                out.extend_from_slice(&frames[0]);
+            }
+            self.pending.drain(..n);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
