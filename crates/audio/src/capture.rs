@@ -50,6 +50,38 @@ pub struct DeviceInfo {
 /// # Errors
 /// [`AudioError::Capture`] when the host cannot enumerate devices.
 pub fn list_devices() -> Result<(Vec<DeviceInfo>, Vec<DeviceInfo>), AudioError> {
+    quiet_alsa(list_devices_inner)
+}
+
+/// Runs `f` with the process's stderr sent to /dev/null: ALSA prints a dozen lines of
+/// configuration errors on machines without a sound card, and cpal cannot turn them off. Our own
+/// clear error ("no audio input device found") is reported after `f` returns.
+pub(crate) fn quiet_alsa<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(unix)]
+    {
+        if std::env::var_os("OWNVOICE_ALSA_DEBUG").is_some() {
+            return f();
+        }
+        // SAFETY: plain POSIX fd calls on fd 2 and a fresh fd; restored before returning.
+        unsafe {
+            let saved = libc::dup(2);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if saved < 0 || null < 0 {
+                return f();
+            }
+            libc::dup2(null, 2);
+            libc::close(null);
+            let out = f();
+            libc::dup2(saved, 2);
+            libc::close(saved);
+            out
+        }
+    }
+    #[cfg(not(unix))]
+    f()
+}
+
+fn list_devices_inner() -> Result<(Vec<DeviceInfo>, Vec<DeviceInfo>), AudioError> {
     let host = cpal::default_host();
     let err = |e: &dyn std::fmt::Display| AudioError::Capture(e.to_string());
     let default_in = host.default_input_device().and_then(|d| d.name().ok());
@@ -109,6 +141,10 @@ impl CpalInput {
     /// [`AudioError::NoInputDevice`] when there is none (or none of that name);
     /// [`AudioError::Capture`] when the device refuses the stream.
     pub fn open(name: Option<&str>) -> Result<CpalInput, AudioError> {
+        quiet_alsa(|| Self::open_inner(name))
+    }
+
+    fn open_inner(name: Option<&str>) -> Result<CpalInput, AudioError> {
         let host = cpal::default_host();
         let device = match name {
             None => host.default_input_device(),
@@ -118,9 +154,10 @@ impl CpalInput {
                 .and_then(|mut ds| ds.find(|d| d.name().is_ok_and(|n| n == want))),
         }
         .ok_or_else(|| AudioError::NoInputDevice(name.map(str::to_string)))?;
+        // A host may name a default device that cannot open (ALSA's "default" with no card).
         let config = device
             .default_input_config()
-            .map_err(|e| AudioError::Capture(e.to_string()))?;
+            .map_err(|_| AudioError::NoInputDevice(name.map(str::to_string)))?;
         let (tx, rx) = mpsc::channel();
         let channels = config.channels() as usize;
         let stream_config: cpal::StreamConfig = config.clone().into();

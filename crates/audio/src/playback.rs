@@ -15,13 +15,15 @@ use crate::{resample::resample, AudioError};
 /// [`AudioError::NoOutputDevice`] when the host has no output device (a headless server, say);
 /// [`AudioError::Playback`] when the device refuses the stream.
 pub fn play(samples: &[f32], sample_rate: u32) -> Result<(), AudioError> {
-    let host = cpal::default_host();
-    let device = host
-        .default_output_device()
-        .ok_or(AudioError::NoOutputDevice)?;
-    let config = device
-        .default_output_config()
-        .map_err(|_| AudioError::NoOutputDevice)?;
+    let (device, config) = crate::capture::quiet_alsa(|| {
+        let device = cpal::default_host()
+            .default_output_device()
+            .ok_or(AudioError::NoOutputDevice)?;
+        let config = device
+            .default_output_config()
+            .map_err(|_| AudioError::NoOutputDevice)?;
+        Ok::<_, AudioError>((device, config))
+    })?;
     let device_rate = config.sample_rate().0;
     let channels = config.channels() as usize;
     let signal = resample(samples, sample_rate, device_rate)?;

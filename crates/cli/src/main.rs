@@ -5,11 +5,14 @@
 
 mod cmd_enroll;
 mod cmd_eval;
+mod cmd_features;
 mod cmd_models;
 mod cmd_people;
+mod cmd_record;
 mod cmd_speak;
 mod cmd_transcribe;
 mod context;
+mod recorder;
 mod subtitles;
 
 use std::process::ExitCode;
@@ -38,7 +41,11 @@ enum Command {
     /// Fetch, list and import models (the only step that uses the network).
     #[command(subcommand)]
     Models(cmd_models::ModelsCommand),
-    /// Transcribe WAV files to text with Whisper.
+    /// List audio input and output devices and their supported configurations.
+    Devices(cmd_record::DevicesArgs),
+    /// Record from a microphone (live level meter) to a 16 kHz mono WAV.
+    Record(cmd_record::RecordArgs),
+    /// Transcribe audio files (WAV, FLAC, MP3, Ogg Vorbis) to text with Whisper.
     Transcribe(cmd_transcribe::TranscribeArgs),
     /// Speak text aloud with a Piper voice, to a WAV file or the speakers.
     Speak(cmd_speak::SpeakArgs),
@@ -47,6 +54,9 @@ enum Command {
     /// List, inspect and delete people's encrypted profiles.
     #[command(subcommand)]
     People(cmd_people::PeopleCommand),
+    /// Write model input features (Whisper log-mel, speaker-encoder mel) as .npy.
+    #[command(subcommand)]
+    Features(cmd_features::FeaturesCommand),
     /// Measure accuracy on a dataset folder (WER of Whisper against its transcripts).
     #[command(subcommand)]
     Eval(cmd_eval::EvalCommand),
@@ -68,6 +78,9 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Models(c) => cmd_models::run(c),
+        Command::Devices(a) => cmd_record::devices(a),
+        Command::Record(a) => cmd_record::run(a),
+        Command::Features(c) => cmd_features::run(c),
         Command::Transcribe(a) => cmd_transcribe::run(a),
         Command::Speak(a) => cmd_speak::run(a),
         Command::Enroll(a) => cmd_enroll::run(a),

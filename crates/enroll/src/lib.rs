@@ -7,10 +7,13 @@
 //! - [`trace`]: per-take level traces (for the report) and the SNR estimate.
 //! - [`profile`]: the person profile's manifest schema and how it maps onto the vault container
 //!   (accepted takes' audio is stored inside, as 16 kHz 16-bit PCM).
+//! - [`report`]: the enrollment report, one self-contained HTML page (tables and inline SVG
+//!   level plots of every take, accepted or rejected).
 
 pub mod dataset;
 pub mod profile;
 pub mod quality;
+pub mod report;
 pub mod trace;
 
 pub use dataset::{read_dataset, DatasetTake};
