@@ -206,7 +206,12 @@ where
             move |data: &[T], _| {
                 let mono = data
                     .chunks(channels.max(1))
-                    .map(|f| f.iter().map(|&s| <f32 as FromSample<T>>::from_sample_(s)).sum::<f32>() / f.len() as f32)
+                    .map(|f| {
+                        f.iter()
+                            .map(|&s| <f32 as FromSample<T>>::from_sample_(s))
+                            .sum::<f32>()
+                            / f.len() as f32
+                    })
                     .collect();
                 let _ = tx.send(Ok(mono));
             },
@@ -313,6 +318,10 @@ mod tests {
             }
         }
         assert_eq!(got, 8000);
-        assert!(t0.elapsed() >= Duration::from_millis(480), "{:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() >= Duration::from_millis(480),
+            "{:?}",
+            t0.elapsed()
+        );
     }
 }

@@ -12,7 +12,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use crate::{AudioError, Audio};
+use crate::{Audio, AudioError};
 
 /// Container formats recognised by their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -155,8 +155,12 @@ pub fn read_audio(path: &Path) -> Result<Audio, AudioError> {
 /// As [`read_audio`], less the file-system errors.
 pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<Audio, AudioError> {
     match compressed::sniff(&bytes) {
+        // hound first (exact integer scaling, clear header errors); symphonia for the WAV
+        // encodings hound rejects (64-bit float, A-law, µ-law), keeping hound's error if both fail.
         Some(Container::Wav) => match decode_wav_bytes(&bytes, name) {
-            Err(AudioError::Unsupported { .. }) => compressed::decode(bytes, Container::Wav, name),
+            Err(e @ (AudioError::Unsupported { .. } | AudioError::NotAudio { .. })) => {
+                compressed::decode(bytes, Container::Wav, name).map_err(|_| e)
+            }
             other => other,
         },
         Some(container) => compressed::decode(bytes, container, name),

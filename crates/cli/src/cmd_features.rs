@@ -52,8 +52,8 @@ pub fn run(c: FeaturesCommand) -> Result<ExitCode> {
         }
         FeaturesCommand::SpeakerMel(a) => {
             let x = ownvoice_audio::load_16k_mono(&a.file)?;
-            let m = ownvoice_features::speaker_mel(&x)
-                .with_context(|| a.file.display().to_string())?;
+            let m =
+                ownvoice_features::speaker_mel(&x).with_context(|| a.file.display().to_string())?;
             (a.file, a.output, m)
         }
     };

@@ -169,7 +169,11 @@ pub fn devices(a: DevicesArgs) -> Result<ExitCode> {
                 println!("  (none)");
             }
             for d in list.iter() {
-                println!("  {}{}", d.name, if d.is_default { "  [default]" } else { "" });
+                println!(
+                    "  {}{}",
+                    d.name,
+                    if d.is_default { "  [default]" } else { "" }
+                );
                 for c in &d.configs {
                     println!("      {c}");
                 }

@@ -246,6 +246,8 @@ mod tests {
         let loud = meter_line(-3.0, -0.1, true, 2.5, Some(true));
         assert!(loud.matches('█').count() >= 27, "{loud}");
         assert!(loud.contains("CLIPPING") && loud.contains("speech"));
-        assert!(meter_line(f32::NEG_INFINITY, f32::NEG_INFINITY, false, 0.0, None).contains("-inf"));
+        assert!(
+            meter_line(f32::NEG_INFINITY, f32::NEG_INFINITY, false, 0.0, None).contains("-inf")
+        );
     }
 }

@@ -82,9 +82,9 @@ fn totals(s: &mut String, p: &PersonProfile) {
         let w: f64 = accepted.iter().map(|t| t.quality.wer).sum();
         format!("{:.1} %", w / accepted.len() as f64 * 100.0)
     };
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for r in p.takes.iter().flat_map(|t| &t.quality.reasons) {
-        *reasons.entry(reason_category(r).to_string()).or_default() += 1;
+        *reasons.entry(reason_category(r)).or_default() += 1;
     }
     let _ = write!(
         s,
@@ -108,11 +108,11 @@ fn totals(s: &mut String, p: &PersonProfile) {
     }
     s.push_str("</table>\n");
     if !reasons.is_empty() {
-        let mut tally: Vec<(String, usize)> = reasons.into_iter().collect();
-        tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut tally: Vec<(&str, usize)> = reasons.into_iter().collect();
+        tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         s.push_str("<h3>Rejection reasons</h3>\n<table class=\"reasons\">\n");
         for (reason, n) in tally {
-            let _ = writeln!(s, "<tr><th>{}</th><td>{n}</td></tr>", escape(&reason));
+            let _ = writeln!(s, "<tr><th>{}</th><td>{n}</td></tr>", escape(reason));
         }
         s.push_str("</table>\n");
     }

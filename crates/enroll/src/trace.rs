@@ -60,7 +60,11 @@ pub fn snr_db(samples_16k: &[f32], probs: &[f32], threshold: f32) -> Option<f32>
     let (mut speech, mut noise) = ((0.0f64, 0usize), (0.0f64, 0usize));
     for (w, &p) in samples_16k.chunks(ownvoice_vad::WINDOW_SAMPLES).zip(probs) {
         let e: f64 = w.iter().map(|&s| (s as f64) * (s as f64)).sum();
-        let acc = if p >= threshold { &mut speech } else { &mut noise };
+        let acc = if p >= threshold {
+            &mut speech
+        } else {
+            &mut noise
+        };
         acc.0 += e;
         acc.1 += w.len();
     }

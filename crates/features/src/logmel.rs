@@ -47,7 +47,9 @@ mod tests {
 
     #[test]
     fn shape_and_range() {
-        let x: Vec<f32> = (0..16_000).map(|i| ((i as f32) * 0.05).sin() * 0.3).collect();
+        let x: Vec<f32> = (0..16_000)
+            .map(|i| ((i as f32) * 0.05).sin() * 0.3)
+            .collect();
         let m = whisper_log_mel(&x, 80).unwrap();
         assert_eq!(m.dim(), (80, 100));
         let max = m.iter().copied().fold(f32::MIN, f32::max);

@@ -188,7 +188,12 @@ mod tests {
     #[test]
     fn one_segment_with_padding() {
         // 10 silent windows, 20 speech windows, 10 silent.
-        let p = probs(&format!("{}{}{}", ".".repeat(10), "S".repeat(20), ".".repeat(10)));
+        let p = probs(&format!(
+            "{}{}{}",
+            ".".repeat(10),
+            "S".repeat(20),
+            ".".repeat(10)
+        ));
         let s = segments(&p, p.len() * W, VadConfig::default());
         let pad = 480;
         assert_eq!(
