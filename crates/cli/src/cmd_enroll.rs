@@ -15,9 +15,16 @@ use serde::Serialize;
 
 use crate::context;
 
-/// Enroll a person from a folder of recordings.
+/// Enroll a person: interactively from the microphone, or from a folder of recordings.
 ///
-/// DIR holds WAV files and a transcripts.tsv (header `path<TAB>speaker<TAB>text`, paths relative
+/// Interactive (no --from-dir): prompts chosen for phoneme coverage are shown one at a time;
+/// each take is recorded with a live level meter, trimmed to its speech and checked (clipping,
+/// level, SNR, speech ratio, ASR round trip); a failing take is explained and recorded again.
+/// Keys: space record · s skip · r re-record the last take · p pause · q save and quit. The
+/// encrypted profile is saved after every take, so running the command again resumes. Each
+/// session opens with two random challenge phrases (consent evidence kept in the profile).
+///
+/// From a folder (--from-dir DIR): DIR holds WAV files and a transcripts.tsv (header `path<TAB>speaker<TAB>text`, paths relative
 /// to DIR). Each take is measured (duration, peak and clipping, RMS dBFS, speech ratio by Silero
 /// VAD, and the WER of a Whisper transcript against its text); takes that fail are listed with the
 /// reason and left out. Accepted takes, audio included, go into the person's profile, encrypted
@@ -28,9 +35,22 @@ pub struct EnrollArgs {
     /// The person's name (letters, digits, '-', '_', '.').
     #[arg(long)]
     person: String,
-    /// Folder with WAV files and transcripts.tsv.
+    /// Folder with audio files and transcripts.tsv (non-interactive enrollment).
     #[arg(long)]
-    from_dir: PathBuf,
+    from_dir: Option<PathBuf>,
+    /// Interactive: minutes of accepted speech to collect before the session ends.
+    #[arg(long, default_value_t = 10.0, conflicts_with = "from_dir")]
+    minutes: f64,
+    /// Interactive: prompt set (TSV with id and text columns, or a transcripts.tsv); default:
+    /// the built-in CMU ARCTIC prompts ordered for phoneme coverage.
+    #[arg(long, conflicts_with = "from_dir")]
+    prompts: Option<PathBuf>,
+    /// Interactive: input device name (see `ownvoice devices`).
+    #[arg(long, conflicts_with = "from_dir")]
+    device: Option<String>,
+    /// Interactive: silence that ends a take, seconds.
+    #[arg(long, default_value_t = 1.0)]
+    silence: f64,
     /// Only takes of this speaker id (needed when the folder holds several speakers).
     #[arg(long)]
     speaker: Option<String>,
@@ -61,19 +81,30 @@ struct Report<'a> {
 }
 
 pub fn run(a: EnrollArgs) -> Result<ExitCode> {
+    let Some(from_dir) = a.from_dir.clone() else {
+        return crate::cmd_enroll_live::run(crate::cmd_enroll_live::LiveArgs {
+            person: a.person,
+            minutes: a.minutes,
+            prompts: a.prompts,
+            device: a.device,
+            model: a.model,
+            max_wer: a.max_wer,
+            silence_s: a.silence,
+        });
+    };
     let path = context::profile_path(&a.person)?;
-    let mut takes = read_dataset(&a.from_dir)?;
+    let mut takes = read_dataset(&from_dir)?;
     let speakers: std::collections::BTreeSet<_> = takes.iter().map(|t| t.speaker.clone()).collect();
     match &a.speaker {
         Some(s) => {
             takes.retain(|t| &t.speaker == s);
             if takes.is_empty() {
-                bail!("{}: no takes of speaker {s:?} (speakers: {})", a.from_dir.display(), join(&speakers));
+                bail!("{}: no takes of speaker {s:?} (speakers: {})", from_dir.display(), join(&speakers));
             }
         }
         None if speakers.len() > 1 => bail!(
             "{}: the folder holds {} speakers ({}); choose one with --speaker (a profile is one person's voice)",
-            a.from_dir.display(),
+            from_dir.display(),
             speakers.len(),
             join(&speakers)
         ),
@@ -83,7 +114,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         takes.truncate(n);
     }
     if takes.is_empty() {
-        bail!("{}: transcripts.tsv lists no takes", a.from_dir.display());
+        bail!("{}: transcripts.tsv lists no takes", from_dir.display());
     }
 
     let exists = path.exists();

@@ -25,6 +25,17 @@ pub enum PeopleCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write an enrollment report: one self-contained HTML page with every take's waveform and
+    /// level plot, the quality table and totals.
+    ///
+    /// The page holds what the person read and the quality figures, not their audio; it is
+    /// written unencrypted where you ask, so keep it somewhere private.
+    Report {
+        name: String,
+        /// Output HTML file (written atomically).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Delete a person's profile (asks first; --yes to skip the question).
     Delete {
         name: String,
@@ -100,17 +111,20 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
                 }
             }
         }
+        PeopleCommand::Report { name, output } => {
+            let (_, _, p) = open_verified(&name)?;
+            let html = ownvoice_enroll::report::render_html(&p);
+            ownvoice_audio::write::write_atomic(&output, html.as_bytes())
+                .with_context(|| format!("{}: cannot write", output.display()))?;
+            println!(
+                "{}: report of {} takes ({} accepted)",
+                output.display(),
+                p.takes.len(),
+                p.accepted().count()
+            );
+        }
         PeopleCommand::Show { name, json } => {
-            let path = context::profile_path(&name)?;
-            if !path.exists() {
-                bail!("no profile for {name:?} (expected {})", path.display());
-            }
-            let pass = context::passphrase(&format!("{name}'s profile"), false)?;
-            let c = ownvoice_vault::load(&path, &pass)?;
-            let p =
-                PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
-            p.check_blobs(&c)
-                .with_context(|| path.display().to_string())?;
+            let (path, c, p) = open_verified(&name)?;
             let accepted = p.accepted().count();
             let report = ShowReport {
                 profile: path.display().to_string(),
@@ -184,4 +198,20 @@ pub fn run(cmd: PeopleCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Decrypts `name`'s profile and checks every blob: (path, container, manifest).
+fn open_verified(
+    name: &str,
+) -> Result<(std::path::PathBuf, ownvoice_vault::Container, PersonProfile)> {
+    let path = context::profile_path(name)?;
+    if !path.exists() {
+        bail!("no profile for {name:?} (expected {})", path.display());
+    }
+    let pass = context::passphrase(&format!("{name}'s profile"), false)?;
+    let c = ownvoice_vault::load(&path, &pass)?;
+    let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
+    p.check_blobs(&c)
+        .with_context(|| path.display().to_string())?;
+    Ok((path, c, p))
 }

@@ -4,6 +4,7 @@
 //! [`context`] resolves where state lives (`OWNVOICE_HOME`, the model cache) and the passphrase.
 
 mod cmd_enroll;
+mod cmd_enroll_live;
 mod cmd_eval;
 mod cmd_features;
 mod cmd_models;
@@ -12,8 +13,10 @@ mod cmd_record;
 mod cmd_speak;
 mod cmd_transcribe;
 mod context;
+mod prompts;
 mod recorder;
 mod subtitles;
+mod term;
 
 use std::process::ExitCode;
 
@@ -49,7 +52,7 @@ enum Command {
     Transcribe(cmd_transcribe::TranscribeArgs),
     /// Speak text aloud with a Piper voice, to a WAV file or the speakers.
     Speak(cmd_speak::SpeakArgs),
-    /// Enroll a person from a folder of recordings into their encrypted profile.
+    /// Enroll a person into their encrypted profile: interactively, or from a folder.
     Enroll(cmd_enroll::EnrollArgs),
     /// List, inspect and delete people's encrypted profiles.
     #[command(subcommand)]

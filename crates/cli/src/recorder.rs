@@ -93,6 +93,8 @@ pub struct Recording {
     pub stopped: Stopped,
     /// The source's name.
     pub source: String,
+    /// The VAD model, handed back for the next recording.
+    pub vad: Option<SileroVad>,
 }
 
 /// Records from `src` until `rule` or `interrupt()` says stop, drawing a level meter on stderr
@@ -182,6 +184,7 @@ pub fn record(
         sample_rate: rate,
         stopped,
         source: src.name(),
+        vad: stream.map(|(vs, _)| vs.into_inner()),
     })
 }
 

@@ -57,6 +57,18 @@ impl Container {
         }
     }
 
+    /// Removes the blob called `name` (its bytes zeroed); true when it existed.
+    pub fn remove_blob(&mut self, name: &str) -> bool {
+        match self.blobs.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                let (_, mut b) = self.blobs.remove(i);
+                b.zeroize();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Writes the plaintext layout to `w`.
     ///
     /// # Errors
