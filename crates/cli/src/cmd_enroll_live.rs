@@ -32,7 +32,8 @@ pub struct LiveArgs {
     pub silence_s: f64,
 }
 
-const KEYS: &str = "[space] record   [s] skip   [r] re-record last take   [p] pause   [q] save and quit";
+const KEYS: &str =
+    "[space] record   [s] skip   [r] re-record last take   [p] pause   [q] save and quit";
 
 struct Session {
     path: PathBuf,
@@ -88,12 +89,12 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
     let term = Term::open()?;
     let target_s = a.minutes * 60.0;
     term.say(&format!(
-        "Enrolling {} — {} so far: {} takes, {:.1} of {:.1} min of speech.",
+        "Enrolling {} — {}: {} takes, {} of {} of speech.",
         a.person,
         if exists { "resuming" } else { "new profile" },
         s.profile.accepted().count(),
-        s.profile.accepted_seconds() / 60.0,
-        a.minutes
+        mmss(s.profile.accepted_seconds()),
+        mmss(target_s)
     ));
     term.say(&format!("Keys: {KEYS}\n"));
 
@@ -144,10 +145,10 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
             break;
         };
         term.say(&format!(
-            "\nTake {} · {:.1}/{:.1} min · prompt {}\n  “{}”\n  {KEYS}",
+            "\nTake {} · {} of {} · prompt {}\n  “{}”\n  {KEYS}",
             s.profile.accepted().count() + 1,
-            s.profile.accepted_seconds() / 60.0,
-            a.minutes,
+            mmss(s.profile.accepted_seconds()),
+            mmss(target_s),
             prompt.id,
             prompt.text
         ));
@@ -203,6 +204,12 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
     finish(&term, &s, target_s)
 }
 
+/// Seconds as `m:ss`.
+fn mmss(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
 fn wait_for_record(term: &Term) -> Result<bool> {
     loop {
         match term.key()? {
@@ -216,10 +223,10 @@ fn wait_for_record(term: &Term) -> Result<bool> {
 fn finish(term: &Term, s: &Session, target_s: f64) -> Result<ExitCode> {
     let secs = s.profile.accepted_seconds();
     term.say(&format!(
-        "\nSaved {}: {} takes, {:.1} min of speech{}.",
+        "\nSaved {}: {} takes, {} of speech{}.",
         s.path.display(),
         s.profile.accepted().count(),
-        secs / 60.0,
+        mmss(secs),
         if secs >= target_s {
             " — target reached".to_string()
         } else {
@@ -324,7 +331,12 @@ impl Session {
 
     /// Marks the last accepted take as discarded (its audio removed); returns its prompt.
     fn discard_last_accepted(&mut self) -> Option<Prompt> {
-        let t = self.profile.takes.iter_mut().rev().find(|t| t.quality.accepted)?;
+        let t = self
+            .profile
+            .takes
+            .iter_mut()
+            .rev()
+            .find(|t| t.quality.accepted)?;
         t.quality.accepted = false;
         t.quality
             .reasons

@@ -102,7 +102,8 @@ impl PersonProfile {
 
     /// Seconds of accepted audio.
     pub fn accepted_seconds(&self) -> f64 {
-        self.accepted().map(|t| t.quality.duration_s).sum()
+        // `+ 0.0`: an empty f64 sum is -0.0, which prints as "-0.0".
+        self.accepted().map(|t| t.quality.duration_s).sum::<f64>() + 0.0
     }
 
     /// The next free take id.

@@ -28,7 +28,7 @@ pub struct Thresholds {
 }
 
 fn default_min_snr_db() -> f32 {
-    15.0
+    10.0
 }
 
 impl Default for Thresholds {

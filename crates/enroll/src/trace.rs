@@ -53,26 +53,38 @@ impl LevelTrace {
     }
 }
 
-/// Signal-to-noise estimate in dB: the RMS level of windows that VAD calls speech over that of
-/// the windows it calls non-speech (`probs[i]` covers samples `[512 i, 512 (i + 1))` of the
-/// 16 kHz signal). `None` when either class is empty, or the noise is digital silence.
+/// Percentile of 20 ms block powers taken as the noise floor by [`snr_db`].
+pub const NOISE_PERCENTILE: f64 = 0.10;
+
+/// Signal-to-noise estimate in dB: the mean power of the windows that VAD calls speech
+/// (`probs[i]` covers samples `[512 i, 512 (i + 1))` of the 16 kHz signal) over the noise floor,
+/// the [`NOISE_PERCENTILE`] percentile of the power of 20 ms blocks across the whole take (the
+/// pauses between words and the edges of a take sit there, while quiet speech sounds do not
+/// pull it up the way a mean over non-speech windows would). `None` without speech windows or
+/// when the floor is digital silence.
 pub fn snr_db(samples_16k: &[f32], probs: &[f32], threshold: f32) -> Option<f32> {
-    let (mut speech, mut noise) = ((0.0f64, 0usize), (0.0f64, 0usize));
-    for (w, &p) in samples_16k.chunks(ownvoice_vad::WINDOW_SAMPLES).zip(probs) {
-        let e: f64 = w.iter().map(|&s| (s as f64) * (s as f64)).sum();
-        let acc = if p >= threshold {
-            &mut speech
-        } else {
-            &mut noise
-        };
-        acc.0 += e;
-        acc.1 += w.len();
-    }
-    if speech.1 == 0 || noise.1 == 0 || noise.0 <= 0.0 {
+    let power =
+        |w: &[f32]| w.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>() / w.len() as f64;
+    let speech: Vec<f64> = samples_16k
+        .chunks(ownvoice_vad::WINDOW_SAMPLES)
+        .zip(probs)
+        .filter(|(_, &p)| p >= threshold)
+        .map(|(w, _)| power(w))
+        .collect();
+    if speech.is_empty() {
         return None;
     }
-    let ratio = (speech.0 / speech.1 as f64) / (noise.0 / noise.1 as f64);
-    Some((10.0 * ratio.log10()) as f32)
+    let mut blocks: Vec<f64> = samples_16k.chunks_exact(320).map(power).collect();
+    if blocks.is_empty() {
+        return None;
+    }
+    blocks.sort_by(f64::total_cmp);
+    let floor = blocks[((blocks.len() - 1) as f64 * NOISE_PERCENTILE) as usize];
+    if floor <= 0.0 {
+        return None;
+    }
+    let signal = speech.iter().sum::<f64>() / speech.len() as f64;
+    Some((10.0 * (signal / floor).log10()) as f32)
 }
 
 #[cfg(test)]
@@ -93,11 +105,13 @@ mod tests {
 
     #[test]
     fn snr_of_tone_over_noise() {
-        // Speech windows at amplitude 0.1, "noise" windows at 0.001: 40 dB.
+        // Speech windows at amplitude 0.1, the rest at 0.001: 40 dB.
         let mut x = vec![0.001f32; 512 * 4];
         x[..1024].iter_mut().for_each(|s| *s = 0.1);
         let snr = snr_db(&x, &[0.9, 0.9, 0.1, 0.1], 0.5).unwrap();
         assert!((snr - 40.0).abs() < 0.01, "{snr}");
-        assert_eq!(snr_db(&x, &[0.9; 4], 0.5), None);
+        assert_eq!(snr_db(&x, &[0.1; 4], 0.5), None, "no speech");
+        let silent_floor: Vec<f32> = x.iter().map(|&s| if s < 0.01 { 0.0 } else { s }).collect();
+        assert_eq!(snr_db(&silent_floor, &[0.9, 0.9, 0.1, 0.1], 0.5), None);
     }
 }
