@@ -15,6 +15,7 @@ echo
 echo "== 1. enroll cathy from datasets/cathy_arctic/enroll (30 real takes)"
 ov enroll --person cathy --from-dir datasets/cathy_arctic/enroll
 ov people show cathy | head -4
+ov people report cathy -o "$out/cathy-report.html"
 
 echo
 echo "== 2. transcribe cathy's 10 held-back takes (never enrolled) with Whisper tiny.en"
@@ -31,5 +32,6 @@ echo "heard: $(ov transcribe "$out/spoken.wav")"
 echo
 echo "== outputs"
 echo "encrypted profile : $OWNVOICE_HOME/people/cathy.age"
+echo "enrollment report : $out/cathy-report.html"
 echo "subtitles         : $out/heldout.srt"
 echo "speech            : $out/spoken.wav"

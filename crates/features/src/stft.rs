@@ -53,7 +53,9 @@ pub fn power_spectrogram(x: &[f32], n_fft: usize, hop: usize) -> Result<Array2<f
     let mut frame = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let mut scratch = fft.make_scratch_vec();
-    let mut power = Array2::<f64>::zeros((n_freqs, n_frames));
+    // Filled frame by frame (contiguous rows), returned as the transposed view's owner:
+    // `[n_freqs, n_frames]` in column-major order, at no copy.
+    let mut power = Array2::<f64>::zeros((n_frames, n_freqs));
     for t in 0..n_frames {
         let start = t * hop;
         for ((f, &s), &w) in frame
@@ -65,11 +67,11 @@ pub fn power_spectrogram(x: &[f32], n_fft: usize, hop: usize) -> Result<Array2<f
         }
         fft.process_with_scratch(&mut frame, &mut spectrum, &mut scratch)
             .expect("buffers come from the same plan");
-        for (k, c) in spectrum.iter().enumerate() {
-            power[[k, t]] = c.norm_sqr();
+        for (p, c) in power.row_mut(t).iter_mut().zip(&spectrum) {
+            *p = c.norm_sqr();
         }
     }
-    Ok(power)
+    Ok(power.reversed_axes())
 }
 
 #[cfg(test)]
