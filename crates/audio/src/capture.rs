@@ -311,11 +311,8 @@ mod tests {
         assert_eq!(src.sample_rate(), 16_000);
         let t0 = Instant::now();
         let mut got = 0;
-        loop {
-            match src.next_chunk(Duration::from_millis(100)).unwrap() {
-                Chunk::Samples(s) => got += s.len(),
-                Chunk::End => break,
-            }
+        while let Chunk::Samples(s) = src.next_chunk(Duration::from_millis(100)).unwrap() {
+            got += s.len();
         }
         assert_eq!(got, 8000);
         assert!(
