@@ -86,33 +86,34 @@ fn list_devices_inner() -> Result<(Vec<DeviceInfo>, Vec<DeviceInfo>), AudioError
     let err = |e: &dyn std::fmt::Display| AudioError::Capture(e.to_string());
     let default_in = host.default_input_device().and_then(|d| d.name().ok());
     let default_out = host.default_output_device().and_then(|d| d.name().ok());
-    let mut inputs = Vec::new();
-    for d in host.input_devices().map_err(|e| err(&e))? {
-        let configs = d
-            .supported_input_configs()
+    let inputs = host.input_devices().map_err(|e| err(&e))?;
+    let inputs = describe_all(inputs, default_in, |d| {
+        d.supported_input_configs()
             .map(|cs| cs.map(|c| describe(&c)).collect())
-            .unwrap_or_default();
-        let name = d.name().unwrap_or_else(|_| "?".into());
-        inputs.push(DeviceInfo {
-            is_default: default_in.as_deref() == Some(name.as_str()),
-            name,
-            configs,
-        });
-    }
-    let mut outputs = Vec::new();
-    for d in host.output_devices().map_err(|e| err(&e))? {
-        let configs = d
-            .supported_output_configs()
+    });
+    let outputs = host.output_devices().map_err(|e| err(&e))?;
+    let outputs = describe_all(outputs, default_out, |d| {
+        d.supported_output_configs()
             .map(|cs| cs.map(|c| describe(&c)).collect())
-            .unwrap_or_default();
-        let name = d.name().unwrap_or_else(|_| "?".into());
-        outputs.push(DeviceInfo {
-            is_default: default_out.as_deref() == Some(name.as_str()),
-            name,
-            configs,
-        });
-    }
+    });
     Ok((inputs, outputs))
+}
+
+fn describe_all<E>(
+    devices: impl Iterator<Item = cpal::Device>,
+    default: Option<String>,
+    configs: impl Fn(&cpal::Device) -> Result<Vec<String>, E>,
+) -> Vec<DeviceInfo> {
+    devices
+        .map(|d| {
+            let name = d.name().unwrap_or_else(|_| "?".into());
+            DeviceInfo {
+                is_default: default.as_deref() == Some(name.as_str()),
+                configs: configs(&d).unwrap_or_default(),
+                name,
+            }
+        })
+        .collect()
 }
 
 fn describe(c: &cpal::SupportedStreamConfigRange) -> String {

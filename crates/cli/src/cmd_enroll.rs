@@ -117,18 +117,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         bail!("{}: transcripts.tsv lists no takes", from_dir.display());
     }
 
-    let exists = path.exists();
-    let pass = context::passphrase(&format!("{}'s profile", a.person), !exists)?;
-    let (mut profile, mut container) = if exists {
-        let c = ownvoice_vault::load(&path, &pass)?;
-        let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
-        (p, c)
-    } else {
-        (
-            PersonProfile::new(&a.person, &a.model, context::now()),
-            Container::default(),
-        )
-    };
+    let (pass, mut profile, mut container) = open_or_create(&path, &a.person, &a.model)?;
 
     let mut vad = context::load_vad()?;
     let asr = context::load_whisper(&a.model)?;
@@ -217,6 +206,28 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         println!("encrypted profile: {}", report.profile);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The person's profile at `path`, decrypted, or a new empty one (asking for a new passphrase
+/// twice); with the passphrase to save it under.
+///
+/// # Errors
+/// Wrong passphrase, a tampered or foreign file, an unreadable manifest.
+pub(crate) fn open_or_create(
+    path: &std::path::Path,
+    person: &str,
+    model: &str,
+) -> Result<(ownvoice_vault::Passphrase, PersonProfile, Container)> {
+    let exists = path.exists();
+    let pass = context::passphrase(&format!("{person}'s profile"), !exists)?;
+    if exists {
+        let c = ownvoice_vault::load(path, &pass)?;
+        let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
+        Ok((pass, p, c))
+    } else {
+        let p = PersonProfile::new(person, model, context::now());
+        Ok((pass, p, Container::default()))
+    }
 }
 
 fn measure(

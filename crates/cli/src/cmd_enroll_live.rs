@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ownvoice_asr::{wer, DecodeOptions, WhisperModel};
 use ownvoice_audio::Audio;
 use ownvoice_enroll::profile::{encode_pcm16, take_blob_name};
@@ -60,17 +60,7 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
     };
     let path = context::profile_path(&a.person)?;
     let exists = path.exists();
-    let pass = context::passphrase(&format!("{}'s profile", a.person), !exists)?;
-    let (profile, container) = if exists {
-        let c = ownvoice_vault::load(&path, &pass)?;
-        let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
-        (p, c)
-    } else {
-        (
-            PersonProfile::new(&a.person, &a.model, context::now()),
-            Container::default(),
-        )
-    };
+    let (pass, profile, container) = crate::cmd_enroll::open_or_create(&path, &a.person, &a.model)?;
     let mut s = Session {
         path,
         pass,
