@@ -35,6 +35,7 @@ import wave
 from pathlib import Path
 
 from compare_common import bootstrap, find_ownvoice, normalize, word_errors
+from compare_common import model_dir as fetched_model_dir
 
 PEER = "faster-whisper==1.2.1"
 DEFAULT_DATA = ["datasets/cathy_arctic/heldout", "datasets/jfk_whisper_sample",
@@ -120,10 +121,7 @@ def main() -> None:
         return worker(args._worker, args.files, args.threads)
 
     binary = find_ownvoice(args.ownvoice)
-    model_dir = subprocess.run([binary, "models", "path", "tiny.en"], check=True,
-                               capture_output=True, text=True).stdout.strip()
-    if not (Path(model_dir) / "model.bin").is_file():
-        sys.exit(f"no CTranslate2 model.bin in {model_dir}: run `ownvoice models fetch`")
+    model_dir = fetched_model_dir(binary, "tiny.en", "model.bin")
     files, refs = load_datasets(args.data or DEFAULT_DATA)
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     log(f"{len(files)} files, {audio_seconds(files):.1f} s of audio, model {model_dir}")

@@ -7,6 +7,7 @@
 * `normalize`, `word_errors`: the WER text normalisation (lower-case, punctuation removed,
   apostrophes dropped, hyphens split) and the word-level Levenshtein distance.
 * `find_ownvoice`: the ownvoice binary from --ownvoice, $OWNVOICE_BIN or PATH.
+* `model_dir`: a fetched model's cache folder, checked for the file a peer tool loads.
 """
 import os
 import re
@@ -68,3 +69,13 @@ def find_ownvoice(arg: str | None) -> str:
     if not binary:
         sys.exit("ownvoice binary not found: pass --ownvoice PATH or set OWNVOICE_BIN")
     return binary
+
+
+def model_dir(binary: str, name: str, required_file: str) -> str:
+    """The cache folder of model `name` (`ownvoice models path NAME`); exits unless it holds
+    `required_file`."""
+    path = subprocess.run([binary, "models", "path", name], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    if not (Path(path) / required_file).is_file():
+        sys.exit(f"no {required_file} in {path}: run `ownvoice models fetch`")
+    return path

@@ -37,6 +37,7 @@ import wave
 from pathlib import Path
 
 from compare_common import bootstrap, find_ownvoice, normalize, word_errors
+from compare_common import model_dir as fetched_model_dir
 
 PEER = "piper-tts==1.8.0"
 # No digits or number words: Whisper writes numbers as digits and the WER here
@@ -137,10 +138,7 @@ def main() -> None:
         return worker(args._worker, args._out, args.threads)
 
     binary = find_ownvoice(args.ownvoice)
-    voice_dir = subprocess.run([binary, "models", "path", "joe"], check=True,
-                               capture_output=True, text=True).stdout.strip()
-    if not (Path(voice_dir) / "voice.onnx.json").is_file():
-        sys.exit(f"no voice.onnx(.json) in {voice_dir}: run `ownvoice models fetch`")
+    voice_dir = fetched_model_dir(binary, "joe", "voice.onnx.json")
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     log(f"{len(SENTENCES)} sentences, {len(normalize(TEXT))} words, voice {voice_dir}")
 
