@@ -1,8 +1,12 @@
-//! The plaintext layout inside an encrypted profile (format version 1), little-endian:
+//! The plaintext layout inside an encrypted profile (format version 2), little-endian:
 //!
 //! ```text
 //! bytes[16]  magic "OWNVOICE-PROFILE"
-//! u16        format version (1)
+//! u16        format version (2; version 1, a development format without the access copy, is
+//!            not read)
+//! u32        access length, then a copy of the envelope's clear access section (see
+//!            [`crate::access`]): opening checks the two are equal, which authenticates the
+//!            clear copy
 //! u32        manifest length, then the manifest (UTF-8 JSON; its schema belongs to the caller)
 //! u32        blob count
 //! per blob:  u16 name length, name (UTF-8), u64 data length, data
@@ -14,10 +18,14 @@ use std::io::{Read, Write};
 
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::access::{read_array, read_exact};
+
 /// The 16-byte magic at the start of every profile plaintext.
 pub const MAGIC: &[u8; 16] = b"OWNVOICE-PROFILE";
 /// The format version this build writes and the newest it reads.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
+/// Largest access section accepted, bytes (256 devices and a passphrase slot fit in 80 KiB).
+const MAX_ACCESS: u32 = 1 << 20;
 
 /// A profile's plaintext: a JSON manifest plus named binary blobs. Zeroized on drop.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,13 +77,15 @@ impl Container {
         }
     }
 
-    /// Writes the plaintext layout to `w`.
+    /// Writes the plaintext layout to `w`, with `access` (the encoded access section) bound in.
     ///
     /// # Errors
     /// I/O errors of `w`; `InvalidInput` for a name over 65 535 bytes.
-    pub fn write_to<W: Write>(&self, w: &mut W) -> std::io::Result<()> {
+    pub fn write_to<W: Write>(&self, w: &mut W, access: &[u8]) -> std::io::Result<()> {
         w.write_all(MAGIC)?;
         w.write_all(&VERSION.to_le_bytes())?;
+        w.write_all(&(access.len() as u32).to_le_bytes())?;
+        w.write_all(access)?;
         w.write_all(&(self.manifest.len() as u32).to_le_bytes())?;
         w.write_all(&self.manifest)?;
         w.write_all(&(self.blobs.len() as u32).to_le_bytes())?;
@@ -91,11 +101,11 @@ impl Container {
         Ok(())
     }
 
-    /// Parses the plaintext layout from a reader.
+    /// Parses the plaintext layout from a reader: the container and the bound access bytes.
     ///
     /// # Errors
     /// [`FormatError`]; never panics, and never allocates more than the input holds.
-    pub fn read_from<R: Read>(r: &mut R) -> Result<Container, FormatError> {
+    pub fn read_from<R: Read>(r: &mut R) -> Result<(Container, Vec<u8>), FormatError> {
         let mut magic = [0u8; 16];
         read_exact(r, &mut magic)?;
         if &magic != MAGIC {
@@ -105,9 +115,18 @@ impl Container {
         if version > VERSION {
             return Err(FormatError::NewerVersion(version));
         }
-        if version == 0 {
-            return Err(FormatError::Malformed("version 0".into()));
+        if version < VERSION {
+            return Err(FormatError::Malformed(format!(
+                "format version {version} is a development format this ownvoice no longer reads"
+            )));
         }
+        let access_len = u32::from_le_bytes(read_array(r)?);
+        if access_len > MAX_ACCESS {
+            return Err(FormatError::Malformed(format!(
+                "access section of {access_len} bytes"
+            )));
+        }
+        let access = read_vec(r, access_len as u64)?;
         let manifest_len = u32::from_le_bytes(read_array(r)?);
         let manifest = read_vec(r, manifest_len as u64)?;
         let count = u32::from_le_bytes(read_array(r)?);
@@ -132,7 +151,7 @@ impl Container {
                 "trailing data after the last blob".into(),
             ));
         }
-        Ok(c)
+        Ok((c, access))
     }
 }
 
@@ -149,19 +168,6 @@ pub enum FormatError {
     Malformed(String),
     #[error(transparent)]
     Io(std::io::Error),
-}
-
-fn read_exact<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<(), FormatError> {
-    r.read_exact(buf).map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => FormatError::Truncated,
-        _ => FormatError::Io(e),
-    })
-}
-
-fn read_array<R: Read, const N: usize>(r: &mut R) -> Result<[u8; N], FormatError> {
-    let mut b = [0u8; N];
-    read_exact(r, &mut b)?;
-    Ok(b)
 }
 
 /// Reads `len` bytes, growing the buffer as data arrives (a lying length cannot force a huge
@@ -192,18 +198,18 @@ mod tests {
     #[test]
     fn round_trip() {
         let mut bytes = Vec::new();
-        sample().write_to(&mut bytes).unwrap();
+        sample().write_to(&mut bytes, b"acc").unwrap();
         assert_eq!(&bytes[..16], MAGIC);
         assert_eq!(
             Container::read_from(&mut bytes.as_slice()).unwrap(),
-            sample()
+            (sample(), b"acc".to_vec())
         );
     }
 
     #[test]
     fn every_prefix_is_an_error() {
         let mut bytes = Vec::new();
-        sample().write_to(&mut bytes).unwrap();
+        sample().write_to(&mut bytes, b"acc").unwrap();
         for n in 0..bytes.len() {
             assert!(
                 Container::read_from(&mut &bytes[..n]).is_err(),
@@ -215,11 +221,16 @@ mod tests {
     #[test]
     fn newer_version_is_named() {
         let mut bytes = Vec::new();
-        sample().write_to(&mut bytes).unwrap();
-        bytes[16] = 2;
+        sample().write_to(&mut bytes, b"acc").unwrap();
+        bytes[16] = 3;
         assert!(matches!(
             Container::read_from(&mut bytes.as_slice()),
-            Err(FormatError::NewerVersion(2))
+            Err(FormatError::NewerVersion(3))
+        ));
+        bytes[16] = 1;
+        assert!(matches!(
+            Container::read_from(&mut bytes.as_slice()),
+            Err(FormatError::Malformed(_))
         ));
     }
 
