@@ -350,6 +350,7 @@ pub fn save(path: &Path, c: &Container, access: &Access) -> Result<(), VaultErro
         source,
     };
     crate::create_private_dir(path)?;
+    remove_stale_temporaries(path);
     let mut f = atomic_write_file::AtomicWriteFile::open(path).map_err(io)?;
     set_private(&f).map_err(io)?;
     let mut w = std::io::BufWriter::new(&mut f);
@@ -357,6 +358,39 @@ pub fn save(path: &Path, c: &Container, access: &Access) -> Result<(), VaultErro
     w.flush().map_err(io)?;
     drop(w);
     f.commit().map_err(io)
+}
+
+/// Removes what a save killed between naming its temporary file and renaming it left behind:
+/// `.NAME.XXXXXX` beside `path`, holding a sealed profile (ciphertext only, but clutter).
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        let is_temp = n.strip_prefix(&prefix).is_some_and(|rest| {
+            rest.len() == 6 && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        let sealed = || {
+            let mut head = [0u8; 16];
+            std::fs::File::open(e.path())
+                .and_then(|mut f| f.read_exact(&mut head))
+                .is_ok()
+                && &head == ENVELOPE_MAGIC
+        };
+        if is_temp && sealed() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 #[cfg(unix)]
