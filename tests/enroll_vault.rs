@@ -8,15 +8,10 @@ use serde_json::Value;
 
 /// A folder with 6 real Cathy takes plus one clipped and one near-silent take made from real ones.
 fn enrollment_dir() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::cathy_takes(6);
     let src = dataset("cathy_arctic/enroll");
     let tsv = std::fs::read_to_string(src.join("transcripts.tsv")).unwrap();
     let mut lines: Vec<String> = tsv.lines().take(7).map(str::to_string).collect();
-    std::fs::create_dir_all(d.path().join("wav/cathy")).unwrap();
-    for l in &lines[1..] {
-        let rel = l.split('\t').next().unwrap();
-        std::fs::copy(src.join(rel), d.path().join(rel)).unwrap();
-    }
     // Clipped: a real take amplified 8x (hard clipping); too quiet: the same take at -50 dB.
     let (x, rate) = common::read_wav(&src.join("wav/cathy/arctic_a0007.wav"));
     let text7 = tsv
@@ -92,7 +87,7 @@ fn enroll_show_tamper_and_wrong_passphrase() {
     // The profile holds the audio, encrypted: no WAV header, no raw PCM of a take.
     let path = env.profile("cathy");
     let sealed = std::fs::read(&path).unwrap();
-    assert!(sealed.starts_with(b"age-encryption.org/v1"));
+    assert!(sealed.starts_with(b"OWNVOICE-SEALED\n"));
     assert!(!sealed.windows(4).any(|w| w == b"RIFF"));
     let (x, _) = common::read_wav(&dir.path().join("wav/cathy/arctic_a0001.wav"));
     let pcm: Vec<u8> = x[8000..8016]

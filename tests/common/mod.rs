@@ -124,3 +124,18 @@ pub fn read_wav(path: &Path) -> (Vec<f32>, u32) {
         rate,
     )
 }
+
+/// A folder with the first `n` real Cathy enrollment takes and their transcripts.tsv.
+pub fn cathy_takes(n: usize) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let src = dataset("cathy_arctic/enroll");
+    let tsv = std::fs::read_to_string(src.join("transcripts.tsv")).unwrap();
+    let lines: Vec<&str> = tsv.lines().take(n + 1).collect();
+    std::fs::create_dir_all(d.path().join("wav/cathy")).unwrap();
+    for l in &lines[1..] {
+        let rel = l.split('\t').next().unwrap();
+        std::fs::copy(src.join(rel), d.path().join(rel)).unwrap();
+    }
+    std::fs::write(d.path().join("transcripts.tsv"), lines.join("\n") + "\n").unwrap();
+    d
+}

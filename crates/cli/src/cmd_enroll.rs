@@ -10,10 +10,10 @@ use ownvoice_asr::DecodeOptions;
 use ownvoice_enroll::profile::{encode_pcm16, take_blob_name};
 use ownvoice_enroll::quality::{assess, TakeQuality, Thresholds};
 use ownvoice_enroll::{read_dataset, PersonProfile, TakeRecord};
-use ownvoice_vault::Container;
+use ownvoice_vault::{Access, Container};
 use serde::Serialize;
 
-use crate::context;
+use crate::{context, keys};
 
 /// Enroll a person: interactively from the microphone, or from a folder of recordings.
 ///
@@ -27,9 +27,11 @@ use crate::context;
 /// From a folder (--from-dir DIR): DIR holds WAV files and a transcripts.tsv (header `path<TAB>speaker<TAB>text`, paths relative
 /// to DIR). Each take is measured (duration, peak and clipping, RMS dBFS, speech ratio by Silero
 /// VAD, and the WER of a Whisper transcript against its text); takes that fail are listed with the
-/// reason and left out. Accepted takes, audio included, go into the person's profile, encrypted
-/// with a passphrase ($OWNVOICE_PASSPHRASE or a prompt) at $OWNVOICE_HOME/people/NAME.age.
-/// Enrolling an existing person adds the new takes to their profile.
+/// reason and left out. Accepted takes, audio included, go into the person's encrypted profile at
+/// $OWNVOICE_HOME/people/NAME.age. A new profile opens with this device's identity (after
+/// `ownvoice device init`) and/or a passphrase ($OWNVOICE_PASSPHRASE or a prompt); share it with
+/// other devices with `ownvoice people share`. Enrolling an existing person adds the new takes to
+/// their profile.
 #[derive(Args)]
 pub struct EnrollArgs {
     /// The person's name (letters, digits, '-', '_', '.').
@@ -117,7 +119,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         bail!("{}: transcripts.tsv lists no takes", from_dir.display());
     }
 
-    let (pass, mut profile, mut container) = open_or_create(&path, &a.person, &a.model)?;
+    let (access, mut profile, mut container) = open_or_create(&path, &a.person, &a.model)?;
 
     let mut vad = context::load_vad()?;
     let asr = context::load_whisper(&a.model)?;
@@ -170,7 +172,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     profile.updated_at = context::now();
     profile.store_manifest(&mut container);
-    ownvoice_vault::save(&path, &container, &pass)?;
+    ownvoice_vault::save(&path, &container, &access)?;
 
     let new: Vec<&TakeRecord> = profile.takes[first_new..].iter().collect();
     let accepted = new.iter().filter(|t| t.quality.accepted).count();
@@ -208,25 +210,25 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The person's profile at `path`, decrypted, or a new empty one (asking for a new passphrase
-/// twice); with the passphrase to save it under.
+/// The person's profile at `path`, decrypted (see [`keys::open_profile`]), or a new empty one
+/// (see [`keys::new_access`]); with who may open it, to save it for.
 ///
 /// # Errors
-/// Wrong passphrase, a tampered or foreign file, an unreadable manifest.
+/// Wrong passphrase, not shared with this device, a tampered or foreign file, an unreadable
+/// manifest.
 pub(crate) fn open_or_create(
     path: &std::path::Path,
     person: &str,
     model: &str,
-) -> Result<(ownvoice_vault::Passphrase, PersonProfile, Container)> {
-    let exists = path.exists();
-    let pass = context::passphrase(&format!("{person}'s profile"), !exists)?;
-    if exists {
-        let c = ownvoice_vault::load(path, &pass)?;
+) -> Result<(Access, PersonProfile, Container)> {
+    if path.exists() {
+        let (c, access) = keys::open_profile(path, person)?;
         let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
-        Ok((pass, p, c))
+        Ok((access, p, c))
     } else {
+        let access = keys::new_access(person)?;
         let p = PersonProfile::new(person, model, context::now());
-        Ok((pass, p, Container::default()))
+        Ok((access, p, Container::default()))
     }
 }
 

@@ -14,7 +14,7 @@ use ownvoice_enroll::profile::{encode_pcm16, take_blob_name};
 use ownvoice_enroll::quality::{assess, Thresholds};
 use ownvoice_enroll::{ChallengeRecord, PersonProfile, TakeRecord};
 use ownvoice_vad::{SileroVad, VadConfig};
-use ownvoice_vault::{Container, Passphrase};
+use ownvoice_vault::{Access, Container};
 
 use crate::context;
 use crate::prompts::{self, Prompt};
@@ -37,7 +37,7 @@ const KEYS: &str =
 
 struct Session {
     path: PathBuf,
-    pass: Passphrase,
+    access: Access,
     profile: PersonProfile,
     container: Container,
     vad: Option<SileroVad>,
@@ -60,10 +60,11 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
     };
     let path = context::profile_path(&a.person)?;
     let exists = path.exists();
-    let (pass, profile, container) = crate::cmd_enroll::open_or_create(&path, &a.person, &a.model)?;
+    let (access, profile, container) =
+        crate::cmd_enroll::open_or_create(&path, &a.person, &a.model)?;
     let mut s = Session {
         path,
-        pass,
+        access,
         profile,
         container,
         vad: Some(context::load_vad()?),
@@ -344,7 +345,7 @@ impl Session {
     fn save(&mut self) -> Result<()> {
         self.profile.updated_at = context::now();
         self.profile.store_manifest(&mut self.container);
-        ownvoice_vault::save(&self.path, &self.container, &self.pass)?;
+        ownvoice_vault::save(&self.path, &self.container, &self.access)?;
         Ok(())
     }
 }

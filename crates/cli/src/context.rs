@@ -1,6 +1,5 @@
 //! Where state lives, the passphrase, and resolving model names to files.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -42,28 +41,10 @@ pub fn profile_path(person: &str) -> Result<PathBuf> {
     Ok(people_dir().join(format!("{person}.age")))
 }
 
-/// The passphrase: `$OWNVOICE_PASSPHRASE`, else asked on the terminal (twice when `confirm`).
+/// A profile's passphrase: `$OWNVOICE_PASSPHRASE`, else asked on the terminal (twice when
+/// `confirm`).
 pub fn passphrase(purpose: &str, confirm: bool) -> Result<Passphrase> {
-    if let Ok(p) = std::env::var("OWNVOICE_PASSPHRASE") {
-        if p.is_empty() {
-            bail!("OWNVOICE_PASSPHRASE is set but empty");
-        }
-        return Ok(Passphrase::new(p));
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("a passphrase is needed for {purpose}: set OWNVOICE_PASSPHRASE or run in a terminal");
-    }
-    let p = rpassword::prompt_password(format!("Passphrase for {purpose}: "))?;
-    if p.is_empty() {
-        bail!("empty passphrase");
-    }
-    if confirm {
-        let again = rpassword::prompt_password("Repeat the passphrase: ")?;
-        if again != p {
-            bail!("the passphrases differ");
-        }
-    }
-    Ok(Passphrase::new(p))
+    crate::keys::secret("OWNVOICE_PASSPHRASE", purpose, confirm)
 }
 
 /// The model cache.

@@ -3,6 +3,7 @@
 //! The command-line front end over the ownvoice crates. Each sub-command lives in its own module;
 //! [`context`] resolves where state lives (`OWNVOICE_HOME`, the model cache) and the passphrase.
 
+mod cmd_device;
 mod cmd_enroll;
 mod cmd_enroll_live;
 mod cmd_eval;
@@ -10,9 +11,11 @@ mod cmd_features;
 mod cmd_models;
 mod cmd_people;
 mod cmd_record;
+mod cmd_share;
 mod cmd_speak;
 mod cmd_transcribe;
 mod context;
+mod keys;
 mod prompts;
 mod recorder;
 mod subtitles;
@@ -54,9 +57,12 @@ enum Command {
     Speak(cmd_speak::SpeakArgs),
     /// Enroll a person into their encrypted profile: interactively, or from a folder.
     Enroll(cmd_enroll::EnrollArgs),
-    /// List, inspect and delete people's encrypted profiles.
+    /// List, inspect, share, back up and delete people's encrypted profiles.
     #[command(subcommand)]
     People(cmd_people::PeopleCommand),
+    /// This device's identity: the key that opens profiles shared with this device.
+    #[command(subcommand)]
+    Device(cmd_device::DeviceCommand),
     /// Write model input features (Whisper log-mel, speaker-encoder mel) as .npy.
     #[command(subcommand)]
     Features(cmd_features::FeaturesCommand),
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
         Command::Speak(a) => cmd_speak::run(a),
         Command::Enroll(a) => cmd_enroll::run(a),
         Command::People(c) => cmd_people::run(c),
+        Command::Device(c) => cmd_device::run(c),
         Command::Eval(c) => cmd_eval::run(c),
     };
     match result {

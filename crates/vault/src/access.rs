@@ -50,9 +50,8 @@ impl DeviceRecipient {
     /// # Errors
     /// A message when `recipient` is not an age X25519 recipient or the label is too long.
     pub fn parse(recipient: &str, label: &str) -> Result<DeviceRecipient, String> {
-        let r = x25519::Recipient::from_str(recipient.trim()).map_err(|e| {
-            format!("{recipient:?} is not an age recipient (expected age1…): {e}")
-        })?;
+        let r = x25519::Recipient::from_str(recipient.trim())
+            .map_err(|e| format!("{recipient:?} is not an age recipient (expected age1…): {e}"))?;
         if label.len() > MAX_LABEL {
             return Err(format!("label longer than {MAX_LABEL} bytes"));
         }

@@ -377,9 +377,9 @@ fn remove_stale_temporaries(path: &Path) {
     for e in entries.flatten() {
         let n = e.file_name();
         let n = n.to_string_lossy();
-        let is_temp = n.strip_prefix(&prefix).is_some_and(|rest| {
-            rest.len() == 6 && rest.chars().all(|c| c.is_ascii_alphanumeric())
-        });
+        let is_temp = n
+            .strip_prefix(&prefix)
+            .is_some_and(|rest| rest.len() == 6 && rest.chars().all(|c| c.is_ascii_alphanumeric()));
         let sealed = || {
             let mut head = [0u8; 16];
             std::fs::File::open(e.path())
@@ -526,8 +526,15 @@ mod tests {
     fn wrong_keys_are_named() {
         let f = fixture();
         let path = Path::new(P);
-        let e = open(&f.sealed, Key::Passphrase(&Passphrase::new("nope".into())), path);
-        assert!(matches!(e, Err(VaultError::WrongPassphrase { .. })), "{e:?}");
+        let e = open(
+            &f.sealed,
+            Key::Passphrase(&Passphrase::new("nope".into())),
+            path,
+        );
+        assert!(
+            matches!(e, Err(VaultError::WrongPassphrase { .. })),
+            "{e:?}"
+        );
         let phone = DeviceIdentity::generate("phone").unwrap();
         let e = open(&f.sealed, Key::Device(&phone), path).unwrap_err();
         assert!(matches!(e, VaultError::NoMatchingIdentity { .. }), "{e}");
@@ -548,11 +555,17 @@ mod tests {
         let f = fixture();
         let path = Path::new(P);
         let head = f.sealed.len() - read_payload_len(&f.sealed);
-        for at in (head..f.sealed.len()).step_by(97).chain([f.sealed.len() - 1]) {
+        for at in (head..f.sealed.len())
+            .step_by(97)
+            .chain([f.sealed.len() - 1])
+        {
             let mut bad = f.sealed.clone();
             bad[at] ^= 0x01;
             let e = open(&bad, Key::Device(&f.laptop), path).unwrap_err();
-            assert!(matches!(e, VaultError::Tampered { .. }), "flip at {at}: {e}");
+            assert!(
+                matches!(e, VaultError::Tampered { .. }),
+                "flip at {at}: {e}"
+            );
         }
     }
 
@@ -589,7 +602,12 @@ mod tests {
         }
         let e = open(b"RIFF....WAVEfmt ", key, path).unwrap_err();
         assert!(matches!(e, VaultError::NotAProfile { .. }), "{e}");
-        let e = open(b"age-encryption.org/v1\n-> scrypt c2FsdA 18\nAAAA\n--- mac\n", key, path).unwrap_err();
+        let e = open(
+            b"age-encryption.org/v1\n-> scrypt c2FsdA 18\nAAAA\n--- mac\n",
+            key,
+            path,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("development format"), "{e}");
         let mut newer = f.sealed.clone();
         newer[16] = 9;

@@ -37,7 +37,12 @@ pub struct DeviceIdentity {
 
 impl std::fmt::Debug for DeviceIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DeviceIdentity({}, {})", self.label, self.identity.to_public())
+        write!(
+            f,
+            "DeviceIdentity({}, {})",
+            self.label,
+            self.identity.to_public()
+        )
     }
 }
 
@@ -111,10 +116,10 @@ impl DeviceIdentity {
             Some(p) => {
                 let enc = age::Encryptor::with_user_passphrase(p.secret().clone());
                 let mut armored = Vec::new();
-                let aw = ArmoredWriter::wrap_output(&mut armored, Format::AsciiArmor).map_err(io)?;
+                let aw =
+                    ArmoredWriter::wrap_output(&mut armored, Format::AsciiArmor).map_err(io)?;
                 let mut w = enc.wrap_output(aw).map_err(io)?;
-                w.write_all(secret.expose_secret().as_bytes())
-                    .map_err(io)?;
+                w.write_all(secret.expose_secret().as_bytes()).map_err(io)?;
                 w.finish().and_then(|aw| aw.finish()).map_err(io)?;
                 text.push_str(&String::from_utf8_lossy(&armored));
             }
@@ -139,7 +144,10 @@ impl DeviceIdentity {
     /// # Errors
     /// [`VaultError::IdentityLocked`] (protected, no passphrase given),
     /// [`VaultError::WrongPassphrase`], [`VaultError::BadIdentity`], [`VaultError::Io`].
-    pub fn load(path: &Path, passphrase: Option<&Passphrase>) -> Result<DeviceIdentity, VaultError> {
+    pub fn load(
+        path: &Path,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<DeviceIdentity, VaultError> {
         let text = read_text(path)?;
         let bad = |detail: String| VaultError::BadIdentity {
             path: path.into(),
@@ -158,9 +166,9 @@ impl DeviceIdentity {
                 .decrypt(std::iter::once(&id as &dyn age::Identity))
                 .map_err(|e| match e {
                     age::DecryptError::DecryptionFailed
-                    | age::DecryptError::KeyDecryptionFailed => VaultError::WrongPassphrase {
-                        path: path.into(),
-                    },
+                    | age::DecryptError::KeyDecryptionFailed => {
+                        VaultError::WrongPassphrase { path: path.into() }
+                    }
                     other => bad(other.to_string()),
                 })?;
             let mut s = Zeroizing::new(String::new());
@@ -173,7 +181,7 @@ impl DeviceIdentity {
             .map_err(|_| bad("no AGE-SECRET-KEY-1 line".into()))?;
         if identity.to_public() != info.recipient.recipient {
             return Err(bad(
-                "the public key line does not match the secret key".into(),
+                "the public key line does not match the secret key".into()
             ));
         }
         Ok(DeviceIdentity {

@@ -130,8 +130,12 @@ pub(crate) fn create_private_dir(path: &Path) -> Result<(), VaultError> {
     std::fs::create_dir_all(dir).map_err(io)
 }
 
-/// Writes a small secret file atomically with mode 0600.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
+/// Writes a file atomically (temporary file, fsync, rename, directory fsync) with mode 0600,
+/// creating its parent directories with mode 0700: for identities and profile copies.
+///
+/// # Errors
+/// [`VaultError::Io`] naming `path`.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
     use std::io::Write;
     let io = |source| VaultError::Io {
         path: path.into(),

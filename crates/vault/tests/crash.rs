@@ -148,5 +148,8 @@ fn sigkill_during_saves_leaves_the_old_or_the_new_profile() {
         .collect();
     names.sort();
     assert_eq!(names, ["ada.age", "device.key"]);
-    assert!(saves >= KILLS as u64 / 2, "too few saves ({saves}) were interrupted to mean anything");
+    assert!(
+        saves >= KILLS as u64 / 2,
+        "too few saves ({saves}) were interrupted to mean anything"
+    );
 }
