@@ -12,7 +12,10 @@ use ownvoice_vault::{Container, DeviceIdentity, Key};
 /// The audio decoding entry: WAV (hound), FLAC, MP3, Ogg Vorbis (symphonia), sniffed by content.
 pub fn decode_audio(data: &[u8]) {
     if let Ok(audio) = ownvoice_audio::decode_bytes(data.to_vec(), Path::new("fuzz-input")) {
-        assert!(audio.sample_rate > 0, "decoded audio with a zero sample rate");
+        assert!(
+            audio.sample_rate > 0,
+            "decoded audio with a zero sample rate"
+        );
     }
 }
 
@@ -30,7 +33,10 @@ pub fn ct2_reader(data: &[u8]) {
 /// The whisper.cpp ggml reader: a parsed model writes back to the same bytes.
 pub fn ggml_reader(data: &[u8]) {
     if let Ok(model) = ownvoice_asr::ggml::WhisperGgml::parse(data) {
-        assert!(model.to_bytes() == data, "ggml parse/write is not a round trip");
+        assert!(
+            model.to_bytes() == data,
+            "ggml parse/write is not a round trip"
+        );
     }
 }
 

@@ -46,7 +46,9 @@ fn fuzz_findings_and_seeds_stay_fixed() {
 #[test]
 fn the_seeds_parse() {
     // The seeds are valid files: if a reader stops accepting them, fuzzing starts from nothing.
-    let seed = |t: &str| std::fs::read(common::root().join("fuzz/seeds").join(t).join("tiny.bin")).unwrap();
+    let seed = |t: &str| {
+        std::fs::read(common::root().join("fuzz/seeds").join(t).join("tiny.bin")).unwrap()
+    };
     assert!(ownvoice_asr::ct2::parse(&seed("ct2_reader")).is_ok());
     assert!(ownvoice_asr::ggml::WhisperGgml::parse(&seed("ggml_reader")).is_ok());
     let c = std::fs::read(common::root().join("fuzz/seeds/profile/container.bin")).unwrap();

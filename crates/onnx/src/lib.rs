@@ -53,6 +53,7 @@ pub fn init(library: &Path) -> Result<(), OnnxError> {
     if !library.is_file() {
         return Err(lib_err("no such file".into()));
     }
+    disable_telemetry();
     let env = ort::init_from(library)
         .map_err(|e| lib_err(e.to_string()))?
         .with_name("ownvoice")
@@ -61,6 +62,20 @@ pub fn init(library: &Path) -> Result<(), OnnxError> {
         .map_err(|e| lib_err(e.to_string()))?;
     let _ = ENV.set(env);
     Ok(())
+}
+
+/// Turns ONNX Runtime's telemetry off before the library is loaded.
+///
+/// Official ONNX Runtime builds from 1.29 on send telemetry from Linux too (1DS uploader to
+/// `mobile.events.data.microsoft.com`, a persistent device identifier and an offline cache;
+/// microsoft/onnxruntime PR #27379). `DisableTelemetryEvents` (ort's `with_telemetry(false)`)
+/// only acts after `CreateEnv`, which already starts the uploader; `ORT_DISABLE_TELEMETRY=1`
+/// set before initialisation is the full opt-out. ownvoice's offline test
+/// (tests/privacy.rs) traces the sockets a run opens and fails on any internet socket.
+fn disable_telemetry() {
+    // Called before ONNX Runtime starts its threads; our own threads do not read the
+    // environment concurrently.
+    std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
 }
 
 /// Builds a session for the ONNX model at `path` with `threads` intra-op threads (0 = runtime
