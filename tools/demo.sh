@@ -11,10 +11,17 @@ out="${OWNVOICE_DEMO_OUT:-$PWD/demo-out}"
 mkdir -p "$out"
 ov() { "$OWNVOICE_BIN" "$@"; }
 
+# A demo profile from before the current profile format cannot be read: start it again.
+if [ -e "$OWNVOICE_HOME/people/cathy.age" ] && ! ov people show cathy --access-only >/dev/null 2>&1; then
+  echo "(removing a demo profile written by an older ownvoice)"
+  rm -f "$OWNVOICE_HOME/people/cathy.age"
+fi
+ov device show >/dev/null 2>&1 || ov device init --label "demo device" >/dev/null
+
 echo
 echo "== 1. enroll cathy from datasets/cathy_arctic/enroll (30 real takes)"
 ov enroll --person cathy --from-dir datasets/cathy_arctic/enroll
-ov people show cathy | head -4
+ov people show cathy | head -6
 ov people report cathy -o "$out/cathy-report.html"
 
 echo
