@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use ownvoice_vault::identity::IdentityInfo;
 use ownvoice_vault::{Access, Container, DeviceIdentity, Key, Passphrase, PassphraseSlot};
+use zeroize::Zeroizing;
 
 use crate::context;
 
@@ -75,14 +76,16 @@ pub fn secret(var: &str, purpose: &str, confirm: bool) -> Result<Passphrase> {
     if !std::io::stdin().is_terminal() {
         bail!("a passphrase is needed for {purpose}: set {var} or run in a terminal");
     }
-    let p = rpassword::prompt_password(format!("Passphrase for {purpose}: "))?;
+    let p = Zeroizing::new(rpassword::prompt_password(format!(
+        "Passphrase for {purpose}: "
+    ))?);
     if p.is_empty() {
         bail!("empty passphrase");
     }
-    if confirm && rpassword::prompt_password("Repeat the passphrase: ")? != p {
+    if confirm && *Zeroizing::new(rpassword::prompt_password("Repeat the passphrase: ")?) != *p {
         bail!("the passphrases differ");
     }
-    Ok(Passphrase::new(p))
+    Ok(Passphrase::new(p.to_string()))
 }
 
 /// True when this device's identity is among those that open `access`.
@@ -157,14 +160,15 @@ pub fn new_access(person: &str) -> Result<Access> {
             let p = context::passphrase(&format!("{person}'s new profile"), true)?;
             access.passphrase = Some(PassphraseSlot::new(&p)?);
         } else if std::io::stdin().is_terminal() {
-            let p = rpassword::prompt_password(format!(
+            let p = Zeroizing::new(rpassword::prompt_password(format!(
                 "Passphrase for {person}'s new profile (to open it on other devices and from backups; empty: this device only): "
-            ))?;
+            ))?);
             if !p.is_empty() {
-                if rpassword::prompt_password("Repeat the passphrase: ")? != p {
+                let again = Zeroizing::new(rpassword::prompt_password("Repeat the passphrase: ")?);
+                if *again != *p {
                     bail!("the passphrases differ");
                 }
-                access.passphrase = Some(PassphraseSlot::new(&Passphrase::new(p))?);
+                access.passphrase = Some(PassphraseSlot::new(&Passphrase::new(p.to_string()))?);
             }
         }
     } else {
