@@ -25,6 +25,13 @@ fn ok_nopass(env: &Env, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Exports ada's profile from `from` and imports it into `to`, replacing what `to` had.
+fn carry(from: &Env, to: &Env, copy: &std::path::Path) {
+    let copy = copy.to_str().unwrap();
+    from.ok(&["people", "export", "ada", "-o", copy]);
+    ok_nopass(to, &["people", "import", copy, "--as", "ada", "--force"]);
+}
+
 fn show(env: &Env, person: &str) -> Value {
     serde_json::from_str(&ok_nopass(env, &["people", "show", person, "--json"])).unwrap()
 }
@@ -96,18 +103,7 @@ fn share_revoke_export_import_between_two_devices() {
         &laptop,
         &["people", "share", "ada", "--revoke", "passphrase"],
     );
-    laptop.ok(&["people", "export", "ada", "-o", copy.to_str().unwrap()]);
-    ok_nopass(
-        &phone,
-        &[
-            "people",
-            "import",
-            copy.to_str().unwrap(),
-            "--as",
-            "ada",
-            "--force",
-        ],
-    );
+    carry(&laptop, &phone, &copy);
     let s = show(&phone, "ada");
     assert_eq!(
         (s["verified"].clone(), s["passphrase"].clone()),
@@ -129,18 +125,7 @@ fn share_revoke_export_import_between_two_devices() {
         &run_nopass(&laptop, &["people", "share", "ada", "--revoke", "phone"]),
         "not shared with this device",
     );
-    laptop.ok(&["people", "export", "ada", "-o", copy.to_str().unwrap()]);
-    ok_nopass(
-        &phone,
-        &[
-            "people",
-            "import",
-            copy.to_str().unwrap(),
-            "--as",
-            "ada",
-            "--force",
-        ],
-    );
+    carry(&laptop, &phone, &copy);
     assert_clean_failure(
         &run_nopass(&phone, &["people", "share", "ada", "--revoke", "phone"]),
         "nothing could open",
