@@ -1,16 +1,15 @@
 //! FLAC, MP3, Ogg Vorbis (and the WAV encodings hound does not read, such as 64-bit float or
-//! A-law) through symphonia, down-mixed to mono `f32`.
+//! A-law) through symphonia 0.6, down-mixed to mono `f32`.
 
 use std::io::Cursor;
 use std::path::Path;
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
 
 use crate::{Audio, AudioError};
 
@@ -48,46 +47,68 @@ pub fn sniff(bytes: &[u8]) -> Option<Container> {
 /// [`AudioError::NotAudio`] for a malformed stream, [`AudioError::Unsupported`] for a codec that
 /// is not built in, [`AudioError::Empty`] for a stream without samples.
 pub fn decode(bytes: Vec<u8>, container: Container, path: &Path) -> Result<Audio, AudioError> {
-    let mut hint = Hint::new();
-    hint.with_extension(match container {
+    let ext = match container {
         Container::Wav => "wav",
         Container::Flac => "flac",
         Container::Mp3 => "mp3",
         Container::Ogg => "ogg",
-    });
-    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
-    let format_opts = FormatOptions {
-        enable_gapless: true,
-        ..Default::default()
     };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, stream, &format_opts, &MetadataOptions::default())
-        .map_err(|e| sym_error(path, e))?;
-    let mut reader = probed.format;
-    let track = reader
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| AudioError::NotAudio {
-            path: path.into(),
-            detail: "no audio track".into(),
+    let mut hint = Hint::new();
+    hint.with_extension(ext);
+    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
+    let mut reader = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            // The magic number matched but no reader accepts what follows: symphonia 0.6 scores
+            // the stream before choosing a reader, where 0.5 failed later, reading it.
+            SymError::Unsupported(what) if what.starts_with("core (probe)") => {
+                AudioError::NotAudio {
+                    path: path.into(),
+                    detail: format!("no valid {} stream: {what}", ext.to_uppercase()),
+                }
+            }
+            e => sym_error(path, e),
         })?;
+    let no_track = || AudioError::NotAudio {
+        path: path.into(),
+        detail: "no audio track".into(),
+    };
+    let track = reader
+        .first_track_known_codec(TrackType::Audio)
+        .ok_or_else(no_track)?;
     let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(no_track)?;
+    // Gapless is on by default: the decoder drops the encoder delay and padding that the reader
+    // marks on each packet.
     let mut decoder = symphonia::default::get_codecs()
-        .make(&track.codec_params, &DecoderOptions::default())
+        .make_audio_decoder(params, &AudioDecoderOptions::default().gapless(true))
         .map_err(|e| sym_error(path, e))?;
 
     let mut samples = Vec::new();
-    let mut sample_rate = track.codec_params.sample_rate.unwrap_or(0);
-    let mut channels = track.codec_params.channels.map_or(0, |c| c.count());
-    let mut buf: Option<SampleBuffer<f32>> = None;
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let mut channels = params.channels.as_ref().map_or(0, |c| c.count());
+    // symphonia 0.5's MP3 and Vorbis decoders clamped their output to [-1, 1]; 0.6's do not, and
+    // a corrupt MP3 frame then decodes to samples in the thousands. Clamp as before.
+    let clamp = matches!(container, Container::Mp3 | Container::Ogg);
+    let mut interleaved: Vec<f32> = Vec::new();
     loop {
         let packet = match reader.next_packet() {
-            Ok(p) => p,
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // A file cut short mid-packet: keep what decoded before the cut.
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(e) => return Err(sym_error(path, e)),
         };
-        if packet.track_id() != track_id {
+        if packet.track_id != track_id {
             continue;
         }
         let decoded = match decoder.decode(&packet) {
@@ -96,17 +117,16 @@ pub fn decode(bytes: Vec<u8>, container: Container, path: &Path) -> Result<Audio
             Err(SymError::DecodeError(_)) => continue,
             Err(e) => return Err(sym_error(path, e)),
         };
-        let spec = *decoded.spec();
-        sample_rate = spec.rate;
-        channels = spec.channels.count();
-        let b = buf.get_or_insert_with(|| SampleBuffer::new(decoded.capacity() as u64, spec));
-        if b.capacity() < decoded.capacity() * channels {
-            *b = SampleBuffer::new(decoded.capacity() as u64, spec);
+        let spec = decoded.spec();
+        sample_rate = spec.rate();
+        channels = spec.channels().count();
+        decoded.copy_to_vec_interleaved(&mut interleaved);
+        if clamp {
+            interleaved.iter_mut().for_each(|s| *s = s.clamp(-1.0, 1.0));
         }
-        b.copy_interleaved_ref(decoded);
-        let ch = channels.max(1);
+        let ch = decoded.num_planes().max(1);
         samples.extend(
-            b.samples()
+            interleaved
                 .chunks_exact(ch)
                 .map(|frame| frame.iter().sum::<f32>() / ch as f32),
         );
@@ -163,5 +183,14 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("x.flac"));
+    }
+
+    #[test]
+    fn frame_sync_without_frames_is_not_audio() {
+        let mut bytes = vec![0xFF, 0xFB];
+        bytes.extend_from_slice(&[0; 200]);
+        let e = decode(bytes, Container::Mp3, Path::new("x.mp3")).unwrap_err();
+        assert!(matches!(e, AudioError::NotAudio { .. }), "{e}");
+        assert!(e.to_string().contains("x.mp3"));
     }
 }
