@@ -68,6 +68,17 @@ pub struct EnrollArgs {
     /// Print a JSON report instead of text.
     #[arg(long)]
     json: bool,
+    /// Keep this take (a path as listed in transcripts.tsv) although the same-speaker gate
+    /// flags it as "a different speaker?" (repeatable; --from-dir).
+    #[arg(long, value_name = "FILE")]
+    confirm_speaker: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct VoicePrintSummary {
+    takes: usize,
+    score_mean: f32,
+    score_std: f32,
 }
 
 #[derive(Serialize)]
@@ -77,6 +88,10 @@ struct Report<'a> {
     accepted: usize,
     rejected: usize,
     skipped_duplicates: usize,
+    /// Sources of the takes the same-speaker gate rejected in this run.
+    speaker_flagged: Vec<String>,
+    /// The voice print after this run.
+    voice_print: Option<VoicePrintSummary>,
     accepted_seconds: f64,
     total_accepted_seconds: f64,
     takes: Vec<&'a TakeRecord>,
@@ -123,6 +138,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
 
     let mut vad = context::load_vad()?;
     let asr = context::load_whisper(&a.model)?;
+    let mut speaker = crate::cmd_speaker::load_encoder()?;
     let decode = DecodeOptions::default();
     let thresholds = Thresholds {
         max_wer: a.max_wer,
@@ -141,11 +157,16 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
     let mut duplicates = 0;
     for take in &takes {
         bar.set_message(take.relative.clone());
-        if profile
-            .takes
-            .iter()
-            .any(|t| t.source == take.relative && t.text == take.text)
-        {
+        let confirming = a.confirm_speaker.contains(&take.relative);
+        if profile.takes.iter().any(|t| {
+            t.source == take.relative
+                && t.text == take.text
+                && !(confirming
+                    && t.quality
+                        .reasons
+                        .iter()
+                        .any(|r| r.starts_with("a different speaker?")))
+        }) {
             duplicates += 1;
             bar.inc(1);
             continue;
@@ -159,6 +180,10 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         if let Some(name) = &audio_blob {
             container.put_blob(name, encode_pcm16(&audio16));
         }
+        let dvector = match &audio_blob {
+            Some(_) => Some(speaker.embed_utterance(&audio16)?.0),
+            None => None,
+        };
         profile.takes.push(TakeRecord {
             id,
             source: take.relative.clone(),
@@ -166,10 +191,14 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
             quality,
             audio_blob,
             prompt_id: None,
+            dvector,
+            speaker_score: None,
+            speaker_confirmed: a.confirm_speaker.contains(&take.relative),
         });
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let flagged = profile.apply_speaker_gate(&mut container);
     profile.updated_at = context::now();
     profile.store_manifest(&mut container);
     ownvoice_vault::save(&path, &container, &access)?;
@@ -182,6 +211,17 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         accepted,
         rejected: new.len() - accepted,
         skipped_duplicates: duplicates,
+        speaker_flagged: profile
+            .takes
+            .iter()
+            .filter(|t| flagged.contains(&t.id))
+            .map(|t| t.source.clone())
+            .collect(),
+        voice_print: profile.speaker.as_ref().map(|s| VoicePrintSummary {
+            takes: s.takes,
+            score_mean: s.score_mean,
+            score_std: s.score_std,
+        }),
         accepted_seconds: new
             .iter()
             .filter(|t| t.quality.accepted)
@@ -195,6 +235,17 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
     } else {
         for t in report.takes.iter().filter(|t| !t.quality.accepted) {
             println!("rejected {}: {}", t.source, t.quality.reasons.join("; "));
+        }
+        for src in &report.speaker_flagged {
+            if !report.takes.iter().any(|t| &t.source == src) {
+                println!("rejected {src} (enrolled earlier): a different speaker?");
+            }
+        }
+        if let Some(v) = &report.voice_print {
+            println!(
+                "voice print: {} takes, score {:.2} ± {:.2} against it",
+                v.takes, v.score_mean, v.score_std
+            );
         }
         println!(
             "{}: {} takes accepted ({:.1} s of speech), {} rejected{}; profile now holds {:.1} min of speech",

@@ -298,6 +298,9 @@ impl Session {
             text: prompt.text.clone(),
             quality,
             prompt_id: Some(prompt.id.clone()),
+            dvector: None,
+            speaker_score: None,
+            speaker_confirmed: false,
         };
         Ok(Outcome::Take(Box::new(record), samples_16k))
     }

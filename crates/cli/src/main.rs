@@ -13,6 +13,7 @@ mod cmd_people;
 mod cmd_record;
 mod cmd_share;
 mod cmd_speak;
+mod cmd_speaker;
 mod cmd_transcribe;
 mod context;
 mod keys;
@@ -63,6 +64,13 @@ enum Command {
     /// This device's identity: the key that opens profiles shared with this device.
     #[command(subcommand)]
     Device(cmd_device::DeviceCommand),
+    /// Speaker embeddings: print the 256-d d-vector (GE2E) of each file.
+    Embed(cmd_speaker::EmbedArgs),
+    /// Check that an utterance is an enrolled person's voice (cosine score against their voice
+    /// print, accepted at a calibrated threshold; exit 0 accepted, 1 rejected).
+    Verify(cmd_speaker::VerifyArgs),
+    /// Rank the enrolled people (those this device can open) by how close their voice is.
+    Identify(cmd_speaker::IdentifyArgs),
     /// Write model input features (Whisper log-mel, speaker-encoder mel) as .npy.
     #[command(subcommand)]
     Features(cmd_features::FeaturesCommand),
@@ -96,6 +104,9 @@ fn main() -> ExitCode {
         Command::People(c) => cmd_people::run(c),
         Command::Device(c) => cmd_device::run(c),
         Command::Eval(c) => cmd_eval::run(c),
+        Command::Embed(a) => cmd_speaker::embed(a),
+        Command::Verify(a) => cmd_speaker::verify(a),
+        Command::Identify(a) => cmd_speaker::identify(a),
     };
     match result {
         Ok(code) => code,

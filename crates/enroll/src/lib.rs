@@ -7,6 +7,8 @@
 //! - [`trace`]: per-take level traces (for the report) and the SNR estimate.
 //! - [`profile`]: the person profile's manifest schema and how it maps onto the vault container
 //!   (accepted takes' audio is stored inside, as 16 kHz 16-bit PCM).
+//! - [`speaker_gate`]: one person's voice: takes far from the others' d-vector mean are flagged,
+//!   the rest make the profile's voice print.
 //! - [`report`]: the enrollment report, one self-contained HTML page (tables and inline SVG
 //!   level plots of every take, accepted or rejected).
 
@@ -14,9 +16,11 @@ pub mod dataset;
 pub mod profile;
 pub mod quality;
 pub mod report;
+pub mod speaker_gate;
 pub mod trace;
 
 pub use dataset::{read_dataset, DatasetTake};
 pub use profile::{ChallengeRecord, PersonProfile, TakeRecord};
 pub use quality::{TakeQuality, Thresholds};
+pub use speaker_gate::{SpeakerPrint, GATE_THRESHOLD};
 pub use trace::LevelTrace;

@@ -7,6 +7,8 @@ use ownvoice_vault::Container;
 use serde::{Deserialize, Serialize};
 
 use crate::quality::TakeQuality;
+use crate::speaker_gate::{gate, GATE_THRESHOLD};
+use ownvoice_speaker::Embedding;
 
 /// Manifest schema version (inside the container format's own version).
 pub const SCHEMA: u32 = 1;
@@ -29,6 +31,15 @@ pub struct TakeRecord {
     /// The prompt this take read, for takes recorded interactively from a prompt set.
     #[serde(default)]
     pub prompt_id: Option<String>,
+    /// The take's d-vector (GE2E, 256 values), for accepted takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dvector: Option<Vec<f32>>,
+    /// Cosine of the d-vector against the mean of the person's other takes.
+    #[serde(default)]
+    pub speaker_score: Option<f32>,
+    /// Kept by the person although the same-speaker gate flagged it.
+    #[serde(default)]
+    pub speaker_confirmed: bool,
 }
 
 /// A challenge phrase spoken at the start of an interactive session, and whether the ASR heard
@@ -68,6 +79,9 @@ pub struct PersonProfile {
     /// Prompt ids skipped in interactive sessions (not offered again).
     #[serde(default)]
     pub skipped_prompts: Vec<String>,
+    /// The person's voice print (mean d-vector of their accepted takes).
+    #[serde(default)]
+    pub speaker: Option<crate::SpeakerPrint>,
 }
 
 /// Errors interpreting a decrypted container as a person profile.
@@ -92,7 +106,46 @@ impl PersonProfile {
             takes: Vec::new(),
             challenges: Vec::new(),
             skipped_prompts: Vec::new(),
+            speaker: None,
         }
+    }
+
+    /// Runs the same-speaker gate ([`crate::speaker_gate`]) over the accepted takes that have a
+    /// d-vector: scores every one, rejects those flagged as another speaker (their audio is
+    /// removed from `c`: nobody else's voice is kept) unless confirmed, and stores the voice print.
+    /// Returns the ids of the takes rejected now.
+    pub fn apply_speaker_gate(&mut self, c: &mut Container) -> Vec<String> {
+        let idx: Vec<usize> = (0..self.takes.len())
+            .filter(|&i| self.takes[i].quality.accepted && self.takes[i].dvector.is_some())
+            .collect();
+        let embeddings: Vec<Embedding> = idx
+            .iter()
+            .map(|&i| Embedding(self.takes[i].dvector.clone().expect("filtered")))
+            .collect();
+        let confirmed: Vec<bool> = idx
+            .iter()
+            .map(|&i| self.takes[i].speaker_confirmed)
+            .collect();
+        let r = gate(&embeddings, &confirmed, GATE_THRESHOLD);
+        for (k, &i) in idx.iter().enumerate() {
+            self.takes[i].speaker_score = Some(r.scores[k]);
+        }
+        let mut rejected = Vec::new();
+        for &k in &r.flagged {
+            let t = &mut self.takes[idx[k]];
+            t.quality.accepted = false;
+            t.quality.reasons.push(format!(
+                "a different speaker? (voice score {:.2} against the other takes, below {GATE_THRESHOLD:.2}); enroll it again with --confirm-speaker {} if it is you",
+                r.scores[k], t.source
+            ));
+            if let Some(blob) = t.audio_blob.take() {
+                c.remove_blob(&blob);
+            }
+            t.dvector = None;
+            rejected.push(t.id.clone());
+        }
+        self.speaker = r.print;
+        rejected
     }
 
     /// Accepted takes.

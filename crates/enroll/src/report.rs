@@ -344,6 +344,9 @@ mod tests {
             },
             audio_blob: accepted.then(|| format!("takes/{id}.pcm")),
             prompt_id: None,
+            dvector: None,
+            speaker_score: None,
+            speaker_confirmed: false,
         }
     }
 

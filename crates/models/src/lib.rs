@@ -48,4 +48,6 @@ pub enum ModelError {
     },
     #[error(transparent)]
     Convert(#[from] ownvoice_asr::convert::ConvertError),
+    #[error(transparent)]
+    Speaker(#[from] ownvoice_speaker::SpeakerError),
 }

@@ -1,6 +1,7 @@
 //! Resemblyzer's `pretrained.pt` (PyTorch) → an ONNX graph for ONNX Runtime, with no PyTorch.
 //!
-//! The weights are read with candle's PyTorch pickle reader (`model_state` of the checkpoint).
+//! The weights are `model_state` of the checkpoint, which is in PyTorch's legacy (non-zip)
+//! format, read by [`crate::torch_legacy`].
 //! The network (Resemblyzer `voice_encoder.py`, after GE2E, Wan et al. 2018):
 //! `LSTM(40 → 256, 3 layers, batch_first)` → last hidden state of the top layer →
 //! `Linear(256 → 256)` → `ReLU` → L2 normalisation.
@@ -52,18 +53,12 @@ impl Ge2eWeights {
             path: path.into(),
             detail,
         };
-        let all = candle_core::pickle::read_all_with_key(path, Some("model_state"))
-            .map_err(|e| bad(e.to_string()))?;
-        let mut tensors = Vec::new();
-        for (name, t) in all {
-            let dims = t.dims().to_vec();
-            let data = t
-                .to_dtype(candle_core::DType::F32)
-                .and_then(|t| t.flatten_all())
-                .and_then(|t| t.to_vec1::<f32>())
-                .map_err(|e| bad(format!("{name}: {e}")))?;
-            tensors.push((name, dims, data));
-        }
+        let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let tensors = crate::torch_legacy::read_state_dict(&bytes, "model_state")
+            .map_err(bad)?
+            .into_iter()
+            .map(|(name, t)| (name, t.shape, t.data))
+            .collect();
         let w = Ge2eWeights { tensors };
         for (name, shape) in expected_shapes() {
             match w.find(&name) {

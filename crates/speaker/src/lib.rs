@@ -5,7 +5,7 @@
 //! `resemblyzer` 0.1.4 wheel). Two utterances of the same speaker have a high cosine score.
 //!
 //! - [`convert`]: `pretrained.pt` → ONNX (done once by `ownvoice models fetch`), with the
-//!   protobuf subset in [`onnx_proto`].
+//!   checkpoint read by [`torch_legacy`] and the protobuf subset in [`onnx_proto`].
 //! - [`preprocess`]: Resemblyzer's volume normalisation and long-silence trimming (WebRTC VAD).
 //! - [`encoder`]: partial utterances of 160 mel frames, the ONNX encoder, averaging.
 //! - [`score`]: cosine scores, EER, minDCF, identification accuracy.
@@ -15,6 +15,7 @@ pub mod encoder;
 pub mod onnx_proto;
 pub mod preprocess;
 pub mod score;
+pub mod torch_legacy;
 
 pub use encoder::{Embedding, SpeakerEncoder};
 
