@@ -1,4 +1,5 @@
-//! `ownvoice eval asr --data DIR`: WER of Whisper on a dataset folder.
+//! `ownvoice eval asr --data DIR`: WER of Whisper on a dataset folder; `eval verify` lives in
+//! [`crate::cmd_eval_verify`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,14 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Speaker verification and identification on dataset folders (GE2E d-vectors).
+    ///
+    /// Every utterance is embedded; every pair is scored by cosine: EER and minDCF
+    /// (P_target 0.01) over all same-speaker / different-speaker pairs, and identification
+    /// accuracy with 1 and 5 enrollment utterances per speaker (the first k in file order; the
+    /// rest are tested against every speaker's mean d-vector). Several --data folders make one
+    /// pool (speakers are told apart by folder and speaker id).
+    Verify(crate::cmd_eval_verify::VerifyArgs),
 }
 
 #[derive(Serialize)]
@@ -65,15 +74,18 @@ struct Report {
 }
 
 pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
-    let EvalCommand::Asr {
-        data,
-        model,
-        speaker,
-        limit,
-        skip,
-        threads,
-        json,
-    } = cmd;
+    let (data, model, speaker, limit, skip, threads, json) = match cmd {
+        EvalCommand::Verify(a) => return crate::cmd_eval_verify::run(a),
+        EvalCommand::Asr {
+            data,
+            model,
+            speaker,
+            limit,
+            skip,
+            threads,
+            json,
+        } => (data, model, speaker, limit, skip, threads, json),
+    };
     let mut takes = ownvoice_enroll::read_dataset(&data)?;
     if let Some(s) = &speaker {
         takes.retain(|t| &t.speaker == s);

@@ -7,6 +7,7 @@ mod cmd_device;
 mod cmd_enroll;
 mod cmd_enroll_live;
 mod cmd_eval;
+mod cmd_eval_verify;
 mod cmd_features;
 mod cmd_models;
 mod cmd_people;
