@@ -42,6 +42,7 @@ struct Session {
     container: Container,
     vad: Option<SileroVad>,
     asr: WhisperModel,
+    speaker: ownvoice_speaker::SpeakerEncoder,
     decode: DecodeOptions,
     thresholds: Thresholds,
     device: Option<String>,
@@ -69,6 +70,7 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
         container,
         vad: Some(context::load_vad()?),
         asr: context::load_whisper(&a.model)?,
+        speaker: crate::cmd_speaker::load_encoder()?,
         decode: DecodeOptions::default(),
         thresholds: Thresholds {
             max_wer: a.max_wer,
@@ -146,19 +148,26 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
         match term.key()? {
             Key::Record => match s.take(&term, &prompt)? {
                 Outcome::Quit => break,
-                Outcome::Take(record, samples) => {
-                    let accepted = record.quality.accepted;
-                    let q = &record.quality;
-                    if accepted {
+                Outcome::Take(mut record, samples) => {
+                    if let Some(blob) = &record.audio_blob {
+                        s.container.put_blob(blob, encode_pcm16(&samples));
+                        record.dvector = Some(s.speaker.embed_utterance(&samples)?.0);
+                    }
+                    let id = record.id.clone();
+                    s.profile.takes.push(*record);
+                    // The same-speaker gate over all accepted takes, this one included.
+                    s.profile.apply_speaker_gate(&mut s.container);
+                    let t = s.profile.takes.last().expect("just pushed");
+                    debug_assert_eq!(t.id, id);
+                    let q = &t.quality;
+                    if q.accepted {
                         term.say(&format!(
-                            "  ✓ accepted: {:.1} s, WER {:.0} %, SNR {}",
+                            "  ✓ accepted: {:.1} s, WER {:.0} %, SNR {}, voice {}",
                             q.duration_s,
                             q.wer * 100.0,
-                            q.snr_db.map_or("n/a".into(), |v| format!("{v:.0} dB"))
+                            q.snr_db.map_or("n/a".into(), |v| format!("{v:.0} dB")),
+                            t.speaker_score.map_or("n/a".into(), |v| format!("{v:.2}"))
                         ));
-                        if let Some(blob) = &record.audio_blob {
-                            s.container.put_blob(blob, encode_pcm16(&samples));
-                        }
                         queue.pop_front();
                     } else {
                         term.say(&format!(
@@ -166,7 +175,6 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
                             q.reasons.join("; ")
                         ));
                     }
-                    s.profile.takes.push(*record);
                     s.save()?;
                 }
             },
