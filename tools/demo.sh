@@ -21,13 +21,19 @@ ov device show >/dev/null 2>&1 || ov device init --label "demo device" >/dev/nul
 echo
 echo "== 1. enroll cathy from datasets/cathy_arctic/enroll (30 real takes)"
 ov enroll --person cathy --from-dir datasets/cathy_arctic/enroll
-ov people show cathy | head -6
+ov people show cathy > "$out/cathy-profile.txt"
+head -6 "$out/cathy-profile.txt"
 ov people report cathy -o "$out/cathy-report.html"
 
 echo
 echo "== 2. transcribe cathy's 10 held-back takes (never enrolled) with Whisper tiny.en"
 ov eval asr --data datasets/cathy_arctic/heldout | tail -1
 ov transcribe --format srt datasets/cathy_arctic/heldout/wav/cathy/*.wav > "$out/heldout.srt"
+
+echo
+echo "== 2b. whose voice is it? (GE2E d-vectors against cathy's voice print)"
+ov verify --person cathy datasets/cathy_arctic/heldout/wav/cathy/arctic_a0031.wav || true
+ov verify --person cathy datasets/ljspeech_samples/wav/ljspeech/LJ001-0001.wav || true
 
 echo
 echo "== 3. speak a sentence with the Piper joe voice, then transcribe it back"

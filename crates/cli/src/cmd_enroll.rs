@@ -198,6 +198,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    crate::cmd_speaker::fill_missing_dvectors(&mut profile, &container, &mut speaker)?;
     let flagged = profile.apply_speaker_gate(&mut container);
     profile.updated_at = context::now();
     profile.store_manifest(&mut container);
@@ -226,7 +227,8 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
             .iter()
             .filter(|t| t.quality.accepted)
             .map(|t| t.quality.duration_s)
-            .sum(),
+            .sum::<f64>()
+            + 0.0, // an empty sum is -0.0
         total_accepted_seconds: profile.accepted_seconds(),
         takes: new,
     };

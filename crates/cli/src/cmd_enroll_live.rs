@@ -79,6 +79,7 @@ pub fn run(a: LiveArgs) -> Result<ExitCode> {
         device: a.device.clone(),
         silence_s: a.silence_s,
     };
+    crate::cmd_speaker::fill_missing_dvectors(&mut s.profile, &s.container, &mut s.speaker)?;
     let term = Term::open()?;
     let target_s = a.minutes * 60.0;
     term.say(&format!(

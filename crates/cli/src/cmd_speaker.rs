@@ -68,6 +68,26 @@ pub fn embed_file(enc: &mut SpeakerEncoder, path: &Path) -> Result<Embedding> {
         .with_context(|| path.display().to_string())
 }
 
+/// Gives a d-vector to every accepted take that lacks one (takes enrolled before speaker
+/// embeddings existed), from the take's stored audio.
+pub fn fill_missing_dvectors(
+    profile: &mut PersonProfile,
+    container: &ownvoice_vault::Container,
+    enc: &mut SpeakerEncoder,
+) -> Result<()> {
+    for t in profile
+        .takes
+        .iter_mut()
+        .filter(|t| t.quality.accepted && t.dvector.is_none())
+    {
+        if let Some(pcm) = t.audio_blob.as_deref().and_then(|b| container.blob(b)) {
+            let audio = ownvoice_enroll::profile::decode_pcm16(pcm);
+            t.dvector = Some(enc.embed_utterance(&audio)?.0);
+        }
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct EmbedItem {
     path: String,
