@@ -285,10 +285,17 @@ fn main_job_opens_no_internet_socket() {
         }
     };
     let takes = sb.takes.path().to_str().unwrap().to_string();
+    let speech = sb
+        .out
+        .path()
+        .join("offline.wav")
+        .to_str()
+        .unwrap()
+        .to_string();
     for args in [
         vec!["enroll", "--person", "ada", "--from-dir", &takes],
         vec!["transcribe", "datasets/jfk_whisper_sample/wav/jfk/jfk.wav"],
-        vec!["speak", "Offline.", "-o", "/dev/null"],
+        vec!["speak", "Offline.", "-o", &speech],
     ] {
         sb.ok(&wrap, &args);
         check(&mut all);

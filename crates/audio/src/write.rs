@@ -47,9 +47,18 @@ pub fn write_wav_atomic(path: &Path, samples: &[f32], sample_rate: u32) -> Resul
 /// Writes `bytes` to `path` atomically: a temporary file beside it is written, fsynced and
 /// renamed over `path`, and the directory is fsynced (the `atomic-write-file` crate).
 ///
+/// When `path` exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO), the bytes
+/// are written into it directly: renaming over it would replace the device or pipe with a file.
+///
 /// # Errors
 /// The underlying I/O error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .write_all(bytes);
+    }
     let mut file = atomic_write_file::AtomicWriteFile::open(path)?;
     file.write_all(bytes)?;
     file.commit()
@@ -69,6 +78,24 @@ mod tests {
         for (p, q) in x.iter().zip(&a.samples) {
             assert!((p - q).abs() < 2.0 / 32768.0);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_stays_a_fifo() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_wav_atomic(&fifo, &[0.1, 0.2], 16_000).unwrap();
+        assert_eq!(&reader.join().unwrap()[..4], b"RIFF");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     }
 
     #[test]

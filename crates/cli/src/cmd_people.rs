@@ -353,6 +353,13 @@ fn show(name: &str, json: bool, access_only: bool) -> Result<()> {
         c.rejected,
         p.asr_model
     );
+    match &p.speaker {
+        Some(v) => println!(
+            "voice print: {} takes, score {:.2} ± {:.2} against it",
+            v.takes, v.score_mean, v.score_std
+        ),
+        None => println!("voice print: none yet"),
+    }
     println!(
         "{:<6} {:>6} {:>8} {:>8} {:>7} {:>6}  {:<8} text",
         "take", "secs", "peak dB", "rms dB", "speech", "WER", "verdict"

@@ -131,7 +131,9 @@ pub(crate) fn create_private_dir(path: &Path) -> Result<(), VaultError> {
 }
 
 /// Writes a file atomically (temporary file, fsync, rename, directory fsync) with mode 0600,
-/// creating its parent directories with mode 0700: for identities and profile copies.
+/// creating its parent directories with mode 0700: for identities and profile copies. An
+/// existing target that is not a regular file (`/dev/stdout`, a FIFO) is written into directly,
+/// never replaced.
 ///
 /// # Errors
 /// [`VaultError::Io`] naming `path`.
@@ -141,6 +143,13 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
         path: path.into(),
         source,
     };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(io);
+    }
     create_private_dir(path)?;
     let mut f = atomic_write_file::AtomicWriteFile::open(path).map_err(io)?;
     envelope::set_private(&f).map_err(io)?;
