@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use ownvoice_asr::DecodeOptions;
 use ownvoice_enroll::profile::{encode_pcm16, take_blob_name};
 use ownvoice_enroll::quality::{assess, TakeQuality, Thresholds};
@@ -144,15 +143,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
         max_wer: a.max_wer,
         ..Thresholds::default()
     };
-    let bar = ProgressBar::new(takes.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("enrolling {pos}/{len} [{bar:30}] eta {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    if a.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = context::progress(takes.len(), "enrolling", a.json);
     let first_new = profile.takes.len();
     let mut duplicates = 0;
     for take in &takes {

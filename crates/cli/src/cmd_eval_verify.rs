@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use ownvoice_speaker::{score, Embedding};
 use serde::Serialize;
 
@@ -68,15 +67,7 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
         bail!("verification needs at least two speakers and two utterances");
     }
     let mut enc = crate::cmd_speaker::load_encoder()?;
-    let bar = ProgressBar::new(takes.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("embedding {pos}/{len} [{bar:30}] eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    if a.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = crate::context::progress(takes.len(), "embedding", a.json);
     let (mut audio_s, mut busy) = (0.0, 0.0);
     let mut embedded: Vec<(usize, Embedding)> = Vec::new();
     for (speaker, path) in &takes {

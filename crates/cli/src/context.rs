@@ -96,3 +96,20 @@ pub fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+/// A progress bar over `len` items, `"{what} {pos}/{len} [bar] eta {eta} {msg}"`; hidden when
+/// the output is JSON (`quiet`).
+pub fn progress(len: usize, what: &str, quiet: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{pos}}/{{len}} [{{bar:30}}] eta {{eta}} {{msg}}"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
