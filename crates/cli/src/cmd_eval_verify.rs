@@ -39,6 +39,8 @@ struct Identification {
 struct Report {
     data: Vec<String>,
     utterances: usize,
+    /// Utterances left out (no speech left after silence trimming).
+    skipped: usize,
     speakers: usize,
     eer: f64,
     min_dcf: f64,
@@ -70,6 +72,7 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
     let bar = crate::context::progress(takes.len(), "embedding", a.json);
     let (mut audio_s, mut busy) = (0.0, 0.0);
     let mut embedded: Vec<(usize, Embedding)> = Vec::new();
+    let mut skipped = 0usize;
     for (speaker, path) in &takes {
         let audio = ownvoice_audio::load_16k_mono(path)?;
         audio_s += audio.len() as f64 / 16_000.0;
@@ -78,7 +81,10 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
         busy += t0.elapsed().as_secs_f64();
         match e {
             Ok(e) => embedded.push((speakers.binary_search(speaker).expect("listed"), e)),
-            Err(err) => bar.println(format!("skipped {}: {err}", path.display())),
+            Err(err) => {
+                skipped += 1;
+                bar.suspend(|| eprintln!("skipped {}: {err}", path.display()));
+            }
         }
         bar.inc(1);
     }
@@ -127,6 +133,7 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
     let r = Report {
         data: a.data.iter().map(|d| d.display().to_string()).collect(),
         utterances: embedded.len(),
+        skipped,
         speakers: by_speaker.len(),
         eer,
         min_dcf: score::min_dcf(&same, &different),
