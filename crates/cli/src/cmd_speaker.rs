@@ -119,7 +119,12 @@ pub fn embed(a: EmbedArgs) -> Result<ExitCode> {
 fn person_dvector(name: &str) -> Result<Embedding> {
     let path = crate::cmd_people::existing_profile(name)?;
     let (c, _) = keys::open_profile(&path, name)?;
-    let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
+    dvector_of(name, &path, &c)
+}
+
+/// The voice print stored in an opened profile.
+fn dvector_of(name: &str, path: &Path, c: &ownvoice_vault::Container) -> Result<Embedding> {
+    let p = PersonProfile::from_container(c).with_context(|| path.display().to_string())?;
     match p.speaker {
         Some(s) => Ok(Embedding(s.dvector)),
         None => bail!(
@@ -193,7 +198,7 @@ pub fn identify(a: IdentifyArgs) -> Result<ExitCode> {
                     .to_string_lossy()
                     .into_owned();
                 match keys::try_open_profile(&p, &name) {
-                    Ok(Some(_)) => people.push((name.clone(), person_dvector(&name)?)),
+                    Ok(Some((c, _))) => people.push((name.clone(), dvector_of(&name, &p, &c)?)),
                     Ok(None) => eprintln!("skipped {name}: no key for their profile here"),
                     Err(e) => eprintln!("skipped {name}: {}", crate::one_line(&e)),
                 }
