@@ -47,40 +47,42 @@ pub struct GateResult {
 pub fn gate(takes: &[Embedding], confirmed: &[bool], threshold: f32) -> GateResult {
     let n = takes.len();
     let mut active: Vec<bool> = vec![true; n];
-    let loo = |active: &[bool], i: usize| -> Option<f32> {
-        let others: Vec<Embedding> = (0..n)
-            .filter(|&j| j != i && active[j])
-            .map(|j| takes[j].clone())
-            .collect();
-        (!others.is_empty()).then(|| takes[i].cosine(&Embedding::mean(&others)))
-    };
-    loop {
-        if active.iter().filter(|&&a| a).count() < MIN_TAKES {
-            break;
+    // Score of take i against the normalised mean of the other active takes: the sum of the
+    // active takes minus take i's own share.
+    let loo_scores = |active: &[bool]| -> Vec<Option<f32>> {
+        let dim = takes.first().map_or(0, |e| e.0.len());
+        let mut sum = vec![0.0f32; dim];
+        for (e, _) in takes.iter().zip(active).filter(|(_, &a)| a) {
+            sum.iter_mut().zip(&e.0).for_each(|(s, x)| *s += x);
         }
+        let count = active.iter().filter(|&&a| a).count();
+        (0..n)
+            .map(|i| {
+                let others = count - usize::from(active[i]);
+                (others > 0).then(|| {
+                    let mut rest = sum.clone();
+                    if active[i] {
+                        rest.iter_mut().zip(&takes[i].0).for_each(|(s, x)| *s -= x);
+                    }
+                    takes[i].cosine(&Embedding(rest))
+                })
+            })
+            .collect()
+    };
+    while active.iter().filter(|&&a| a).count() >= MIN_TAKES {
+        let scores = loo_scores(&active);
         let worst = (0..n)
             .filter(|&i| active[i] && !confirmed.get(i).copied().unwrap_or(false))
-            .filter_map(|i| loo(&active, i).map(|s| (i, s)))
+            .filter_map(|i| scores[i].map(|s| (i, s)))
             .min_by(|a, b| a.1.total_cmp(&b.1));
         match worst {
             Some((i, s)) if s < threshold => active[i] = false,
             _ => break,
         }
     }
-    let scores: Vec<f32> = (0..n)
-        .map(|i| {
-            let mut others = active.clone();
-            others[i] = false;
-            let rest: Vec<Embedding> = (0..n)
-                .filter(|&j| others[j])
-                .map(|j| takes[j].clone())
-                .collect();
-            if rest.is_empty() {
-                1.0
-            } else {
-                takes[i].cosine(&Embedding::mean(&rest))
-            }
-        })
+    let scores: Vec<f32> = loo_scores(&active)
+        .into_iter()
+        .map(|s| s.unwrap_or(1.0))
         .collect();
     let kept: Vec<Embedding> = (0..n)
         .filter(|&i| active[i])
