@@ -5,7 +5,7 @@
 //!   folders, the job writes there only the device key and the profile, and no file written
 //!   outside the profile (there, in the model cache or in /dev/shm) holds a WAV header, ggml
 //!   magic, or a take's raw samples (as 16-bit PCM or 32-bit float).
-//! - **Offline:** the job passes inside a network namespace with no network (`unshare -rn`),
+//! - **Offline:** the job passes inside a network namespace with no network (`unshare -n`),
 //!   and under `strace` it opens no internet socket. Only the model fetch touches the network;
 //!   a source scan keeps it that way.
 //!
@@ -222,26 +222,29 @@ fn no_plaintext_outside_the_profile() {
     eprintln!("scanned {} files written by the job", suspects.len());
 }
 
-fn unshare_works() -> Result<(), String> {
-    let out = Command::new("unshare")
-        .args(["-rn", "true"])
-        .output()
-        .map_err(|e| format!("unshare: {e} (util-linux)"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`unshare -rn` fails here (user namespaces off?): {}",
-            common::stderr(&out)
-        ));
+/// The `unshare` flags that give a new network namespace here: `-n` as root, else `-rn` (a user
+/// namespace too).
+fn unshare_flags() -> Result<&'static str, String> {
+    let mut errors = Vec::new();
+    for flags in ["-n", "-rn"] {
+        let out = Command::new("unshare")
+            .args([flags, "true"])
+            .output()
+            .map_err(|e| format!("unshare: {e} (util-linux)"))?;
+        if out.status.success() {
+            return Ok(flags);
+        }
+        errors.push(format!("unshare {flags}: {}", common::stderr(&out).trim()));
     }
-    Ok(())
+    Err(format!("no network namespace can be made here: {errors:?}"))
 }
 
 #[test]
 fn main_job_runs_with_no_network() {
-    unshare_works().unwrap();
+    let flags = unshare_flags().unwrap();
     // Inside the namespace there really is no network: a connection cannot even be tried.
     let probe = Command::new("unshare")
-        .args(["-rn", "bash", "-c", "exec 3<>/dev/tcp/9.9.9.9/53"])
+        .args([flags, "bash", "-c", "exec 3<>/dev/tcp/9.9.9.9/53"])
         .output()
         .unwrap();
     assert!(!probe.status.success(), "the namespace has a network");
@@ -251,7 +254,7 @@ fn main_job_runs_with_no_network() {
         common::stderr(&probe)
     );
     let sb = Sandbox::new(2);
-    sb.main_job(&["unshare", "-rn"]);
+    sb.main_job(&["unshare", flags]);
 }
 
 #[test]
