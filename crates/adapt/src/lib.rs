@@ -1,0 +1,46 @@
+//! Speaker-adapted speech recognition: Whisper fine-tuned on one person's enrolled takes, on the
+//! device.
+//!
+//! - [`model`]: Whisper in candle, every weight a trainable variable loaded by name from the ggml
+//!   model whisper.cpp runs (so what is trained is exactly what is deployed).
+//! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
+
+pub mod features;
+pub mod model;
+
+pub use model::{varmap_from_ggml, Config, Whisper};
+
+/// Special tokens of Whisper's vocabularies (whisper.cpp `whisper_vocab`): English-only models
+/// (`n_vocab` 51864) have them one lower than multilingual ones (51865 and up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialTokens {
+    pub eot: u32,
+    pub sot: u32,
+    pub transcribe: u32,
+    pub no_timestamps: u32,
+    /// `<|en|>` for multilingual models.
+    pub english: Option<u32>,
+}
+
+impl SpecialTokens {
+    /// The special tokens of a vocabulary of `n_vocab` entries.
+    pub fn for_vocab(n_vocab: usize) -> SpecialTokens {
+        let multilingual = n_vocab >= 51865;
+        let shift = u32::from(multilingual);
+        SpecialTokens {
+            eot: 50256 + shift,
+            sot: 50257 + shift,
+            transcribe: 50358 + shift,
+            no_timestamps: 50362 + shift,
+            english: multilingual.then_some(50259),
+        }
+    }
+
+    /// The decoder prompt for English transcription without timestamps.
+    pub fn prompt(&self) -> Vec<u32> {
+        match self.english {
+            Some(en) => vec![self.sot, en, self.transcribe, self.no_timestamps],
+            None => vec![self.sot, self.no_timestamps],
+        }
+    }
+}
