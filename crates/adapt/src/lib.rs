@@ -3,10 +3,14 @@
 //!
 //! - [`model`]: Whisper in candle, every weight a trainable variable loaded by name from the ggml
 //!   model whisper.cpp runs (so what is trained is exactly what is deployed).
+//! - [`lora`]: low-rank adapters on chosen layers.
+//! - [`train`]: teacher-forced fine-tuning with AdamW, warm-up, early stopping.
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
 
 pub mod features;
+pub mod lora;
 pub mod model;
+pub mod train;
 
 pub use model::{varmap_from_ggml, Config, Whisper};
 

@@ -49,6 +49,30 @@ impl From<&Hparams> for Config {
     }
 }
 
+/// Every tensor of `ggml` as a plain (frozen) f32 tensor by its ggml name, conv biases as `[d]`:
+/// for a [`VarBuilder::from_tensors`] when only adapters are trained.
+///
+/// # Errors
+/// candle errors.
+pub fn tensors_from_ggml(
+    ggml: &WhisperGgml,
+    device: &Device,
+) -> Result<std::collections::HashMap<String, Tensor>> {
+    ggml.tensors
+        .iter()
+        .map(|t| {
+            let mut shape = t.shape.clone();
+            if t.name.ends_with(".bias") && shape.len() == 2 && shape[1] == 1 {
+                shape.pop();
+            }
+            Ok((
+                t.name.clone(),
+                Tensor::from_vec(t.data.to_f32(), shape, device)?,
+            ))
+        })
+        .collect()
+}
+
 /// Puts every tensor of `ggml` into a new [`VarMap`] as an f32 variable under its ggml name
 /// (conv biases, stored `[d, 1]` in ggml, become `[d]`).
 ///
@@ -70,29 +94,68 @@ pub fn varmap_from_ggml(ggml: &WhisperGgml, device: &Device) -> Result<VarMap> {
     Ok(map)
 }
 
-/// A linear layer `x Wᵀ + b` (bias optional, as Whisper's key projections have none).
+/// A linear layer `x Wᵀ + b` (bias optional, as Whisper's key projections have none), with an
+/// optional LoRA update `(α/r)·dropout(x) Aᵀ Bᵀ` (Hu et al. 2021, "LoRA: Low-Rank Adaptation of
+/// Large Language Models").
 #[derive(Debug, Clone)]
 pub struct Linear {
+    /// The weight's ggml name without `.weight` (e.g. `decoder.blocks.0.attn.query`).
+    pub name: String,
     pub weight: Tensor,
     pub bias: Option<Tensor>,
+    pub lora: Option<Lora>,
+}
+
+/// A LoRA pair on one linear layer: `A [r, in]`, `B [out, r]`, scale `α/r`.
+#[derive(Debug, Clone)]
+pub struct Lora {
+    pub a: Tensor,
+    pub b: Tensor,
+    pub scale: f64,
+    /// Dropout probability on the LoRA branch's input while training (0 when evaluating).
+    pub dropout: f32,
 }
 
 impl Linear {
     fn load(vb: &VarBuilder, name: &str, out: usize, inp: usize, bias: bool) -> Result<Self> {
         Ok(Linear {
+            name: name.to_string(),
             weight: vb.get((out, inp), &format!("{name}.weight"))?,
             bias: if bias {
                 Some(vb.get(out, &format!("{name}.bias"))?)
             } else {
                 None
             },
+            lora: None,
         })
+    }
+
+    /// The weight with the LoRA update merged in: `W + (α/r)·B A`.
+    ///
+    /// # Errors
+    /// candle errors.
+    pub fn merged_weight(&self) -> Result<Tensor> {
+        match &self.lora {
+            Some(l) => &self.weight + (l.b.matmul(&l.a)? * l.scale)?,
+            None => Ok(self.weight.clone()),
+        }
     }
 }
 
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.broadcast_matmul(&self.weight.t()?)?;
+        let mut y = x.broadcast_matmul(&self.weight.t()?)?;
+        if let Some(l) = &self.lora {
+            let xd = if l.dropout > 0.0 {
+                candle_nn::ops::dropout(x, l.dropout)?
+            } else {
+                x.clone()
+            };
+            let update = xd
+                .broadcast_matmul(&l.a.t()?)?
+                .broadcast_matmul(&l.b.t()?)?;
+            y = (y + (update * l.scale)?)?;
+        }
         match &self.bias {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
@@ -326,6 +389,55 @@ impl Whisper {
         }
         let x = self.ln.forward(&x)?;
         x.broadcast_matmul(&self.token_embedding.t()?)
+    }
+}
+
+impl Block {
+    /// The block's linear layers: attention q, k, v, out; cross-attention q, k, v, out; MLP.
+    pub fn linears_mut(&mut self) -> Vec<&mut Linear> {
+        let mut v = vec![
+            &mut self.attn.query,
+            &mut self.attn.key,
+            &mut self.attn.value,
+            &mut self.attn.out,
+        ];
+        if let Some((c, _)) = &mut self.cross {
+            v.extend([&mut c.query, &mut c.key, &mut c.value, &mut c.out]);
+        }
+        v.extend([&mut self.mlp0, &mut self.mlp2]);
+        v
+    }
+}
+
+impl Whisper {
+    /// Every linear layer of the encoder and decoder blocks.
+    pub fn linears_mut(&mut self) -> Vec<&mut Linear> {
+        self.encoder_blocks
+            .iter_mut()
+            .chain(self.decoder_blocks.iter_mut())
+            .flat_map(Block::linears_mut)
+            .collect()
+    }
+
+    /// Sets the LoRA dropout of every adapted layer (0 to evaluate).
+    pub fn set_lora_dropout(&mut self, p: f32) {
+        for l in self.linears_mut() {
+            if let Some(lora) = &mut l.lora {
+                lora.dropout = p;
+            }
+        }
+    }
+
+    /// `(ggml name of the weight, merged weight)` of every adapted layer.
+    ///
+    /// # Errors
+    /// candle errors.
+    pub fn merged_weights(&mut self) -> Result<Vec<(String, Tensor)>> {
+        self.linears_mut()
+            .into_iter()
+            .filter(|l| l.lora.is_some())
+            .map(|l| Ok((format!("{}.weight", l.name), l.merged_weight()?)))
+            .collect()
     }
 }
 

@@ -7,15 +7,7 @@ use ownvoice_adapt::{features::log_mel_window, varmap_from_ggml, Config, Special
 
 #[test]
 fn greedy_decoding_of_jfk_gives_its_words() {
-    let cache = std::env::var_os("OWNVOICE_MODELS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"),
-                std::path::PathBuf::from,
-            );
-            base.join("ownvoice/models")
-        });
+    let cache = models_dir();
     let bytes = std::fs::read(cache.join("tiny.en/ggml-model.bin"))
         .expect("tiny.en fetched (ownvoice models fetch)");
     let ggml = ownvoice_asr::ggml::WhisperGgml::parse(&bytes).unwrap();
@@ -54,6 +46,118 @@ fn greedy_decoding_of_jfk_gives_its_words() {
         text.contains("ask not what your country can do for you"),
         "greedy transcript: {text:?}"
     );
+}
+
+#[test]
+fn lora_training_lowers_the_loss_of_a_take_and_merges_into_the_weights() {
+    use ownvoice_adapt::lora::{attach, LoraConfig};
+    use ownvoice_adapt::train::{example_loss, train, Example, TrainConfig};
+    let bytes = std::fs::read(models_dir().join("tiny.en/ggml-model.bin")).unwrap();
+    let ggml = ownvoice_asr::ggml::WhisperGgml::parse(&bytes).unwrap();
+    let dev = Device::Cpu;
+    let config = Config::from(&ggml.hparams);
+    let frozen = ownvoice_adapt::model::tensors_from_ggml(&ggml, &dev).unwrap();
+    let vb = VarBuilder::from_tensors(frozen, DType::F32, &dev);
+    let mut model = Whisper::load(&vb, config).unwrap();
+    let vars = candle_nn::VarMap::new();
+    let n = attach(&mut model, &LoraConfig::default(), &vars).unwrap();
+    assert_eq!(
+        n,
+        4 * 8,
+        "q, k, v, out of self- and cross-attention in 4 decoder blocks"
+    );
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let audio =
+        ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
+    let mel = log_mel_window(&audio, config.n_mels, &dev).unwrap();
+    let encoded = model.encode(&mel).unwrap();
+    let special = SpecialTokens::for_vocab(config.n_vocab);
+    // A deliberately unusual transcript, so there is something to learn.
+    let text = " And so, my fellow Americans: ask NOT what your country can do for you!";
+    let mut tokens = special.prompt();
+    tokens.extend(encode_with_vocab(&ggml.vocab, text));
+    tokens.push(special.eot);
+    let ex = Example { encoded, tokens };
+    let p = special.prompt().len();
+    let before = example_loss(&model, &ex, p)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    let cfg = TrainConfig {
+        epochs: 8,
+        batch: 1,
+        warmup: 2,
+        dropout: 0.0,
+        ..Default::default()
+    };
+    let report = train(
+        &mut model,
+        &vars,
+        std::slice::from_ref(&ex),
+        std::slice::from_ref(&ex),
+        p,
+        &cfg,
+        |_| {},
+    )
+    .unwrap();
+    let after = example_loss(&model, &ex, p)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(
+        after < before * 0.5,
+        "loss {before} -> {after} ({report:?})"
+    );
+    // The merged weights reproduce the adapted model's output.
+    let merged = model.merged_weights().unwrap();
+    assert_eq!(merged.len(), n);
+    let w = &merged[0].1;
+    let base = &model
+        .linears_mut()
+        .into_iter()
+        .find(|l| l.lora.is_some())
+        .unwrap()
+        .weight
+        .clone();
+    let diff = (w - base)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(diff > 0.0, "the adapters changed the weights");
+}
+
+/// Greedy longest-match tokenisation with the ggml vocabulary (test helper only).
+fn encode_with_vocab(vocab: &[Vec<u8>], text: &str) -> Vec<u32> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let (id, len) = (0..vocab.len())
+            .filter(|&t| !vocab[t].is_empty() && bytes[i..].starts_with(&vocab[t]))
+            .map(|t| (t, vocab[t].len()))
+            .max_by_key(|&(_, l)| l)
+            .expect("every byte has a token");
+        out.push(id as u32);
+        i += len;
+    }
+    out
+}
+
+fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("OWNVOICE_MODELS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"),
+                std::path::PathBuf::from,
+            );
+            base.join("ownvoice/models")
+        })
 }
 
 mod ownvoice_audio_for_tests {

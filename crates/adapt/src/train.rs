@@ -1,0 +1,195 @@
+//! Teacher-forced fine-tuning of the adapters: cross-entropy of the transcript's tokens (and the
+//! end-of-text token) behind Whisper's prompt, AdamW (Loshchilov & Hutter 2019) with a linear
+//! warm-up, mini-batches averaged before each step, early stopping on held-back takes, a fixed
+//! seed.
+
+use candle_core::{Result, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+
+use crate::model::Whisper;
+
+/// One training example: the encoder output of a take (`[1, n_audio_ctx, d]`, computed once
+/// while the encoder is frozen) and its tokens, prompt first, end-of-text last.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub encoded: Tensor,
+    pub tokens: Vec<u32>,
+}
+
+/// Optimisation settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Peak learning rate.
+    pub lr: f64,
+    pub weight_decay: f64,
+    /// Steps of linear warm-up to the peak rate.
+    pub warmup: usize,
+    pub epochs: usize,
+    /// Examples per optimisation step (their losses are averaged: gradient accumulation).
+    pub batch: usize,
+    /// Epochs without a better held-back loss before stopping.
+    pub patience: usize,
+    pub seed: u64,
+    /// LoRA dropout while training.
+    pub dropout: f32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            lr: 1e-3,
+            weight_decay: 0.01,
+            warmup: 10,
+            epochs: 3,
+            batch: 4,
+            patience: 1,
+            seed: 1234,
+            dropout: 0.05,
+        }
+    }
+}
+
+/// Progress after one optimisation step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    pub step: usize,
+    pub total_steps: usize,
+    pub epoch: usize,
+    pub loss: f32,
+    pub lr: f64,
+}
+
+/// What training did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainReport {
+    pub steps: usize,
+    /// Mean held-back loss before training and at the kept (best) epoch.
+    pub heldout_loss_before: f32,
+    pub heldout_loss_best: f32,
+    /// Epoch whose adapters were kept (0: none improved, the adapters are back at zero effect).
+    pub best_epoch: usize,
+}
+
+/// Cross-entropy of `ex`'s tokens after the first `prompt_len` (a scalar tensor).
+///
+/// # Errors
+/// candle errors (too few tokens).
+pub fn example_loss(model: &Whisper, ex: &Example, prompt_len: usize) -> Result<Tensor> {
+    let t = ex.tokens.len();
+    if t <= prompt_len {
+        candle_core::bail!("an example has no tokens after the prompt");
+    }
+    let dev = ex.encoded.device();
+    let input = Tensor::new(&ex.tokens[..t - 1], dev)?.unsqueeze(0)?;
+    let logits = model.decode(&input, &ex.encoded)?; // [1, t-1, V]
+    let n = t - prompt_len;
+    let logits = logits.narrow(1, prompt_len - 1, n)?.squeeze(0)?;
+    let targets = Tensor::new(&ex.tokens[prompt_len..], dev)?;
+    candle_nn::loss::cross_entropy(&logits, &targets)
+}
+
+/// Mean loss over `examples` without dropout.
+///
+/// # Errors
+/// candle errors.
+pub fn mean_loss(model: &mut Whisper, examples: &[Example], prompt_len: usize) -> Result<f32> {
+    if examples.is_empty() {
+        return Ok(f32::NAN);
+    }
+    let mut sum = 0.0;
+    for ex in examples {
+        sum += example_loss(model, ex, prompt_len)?.to_scalar::<f32>()?;
+    }
+    Ok(sum / examples.len() as f32)
+}
+
+/// Trains the variables in `vars` (the adapters) on `train`, keeping the epoch with the lowest
+/// held-back loss; `on_step` sees every step.
+///
+/// # Errors
+/// candle errors; a non-finite loss (divergence) stops training with an error.
+pub fn train(
+    model: &mut Whisper,
+    vars: &VarMap,
+    train: &[Example],
+    heldout: &[Example],
+    prompt_len: usize,
+    cfg: &TrainConfig,
+    mut on_step: impl FnMut(Step),
+) -> Result<TrainReport> {
+    let mut opt = AdamW::new(
+        vars.all_vars(),
+        ParamsAdamW {
+            lr: cfg.lr,
+            weight_decay: cfg.weight_decay,
+            ..Default::default()
+        },
+    )?;
+    let batch = cfg.batch.max(1);
+    let per_epoch = train.len().div_ceil(batch);
+    let total_steps = per_epoch * cfg.epochs;
+    model.set_lora_dropout(0.0);
+    let before = mean_loss(model, heldout, prompt_len)?;
+    let snapshot = |vars: &VarMap| -> Result<Vec<Tensor>> {
+        vars.all_vars()
+            .iter()
+            .map(|v| v.as_tensor().copy())
+            .collect()
+    };
+    let mut best = (before, 0usize, snapshot(vars)?);
+    let mut rng = cfg.seed | 1;
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let mut step = 0;
+    for epoch in 1..=cfg.epochs {
+        // Fisher–Yates with xorshift64: the same seed gives the same order.
+        for i in (1..order.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(i, (rng % (i as u64 + 1)) as usize);
+        }
+        model.set_lora_dropout(cfg.dropout);
+        for chunk in order.chunks(batch) {
+            let lr = cfg.lr * ((step + 1) as f64 / cfg.warmup.max(1) as f64).min(1.0);
+            opt.set_learning_rate(lr);
+            let mut loss: Option<Tensor> = None;
+            for &i in chunk {
+                let l = example_loss(model, &train[i], prompt_len)?;
+                loss = Some(match loss {
+                    Some(acc) => (acc + l)?,
+                    None => l,
+                });
+            }
+            let loss = (loss.expect("non-empty chunk") / chunk.len() as f64)?;
+            let value = loss.to_scalar::<f32>()?;
+            if !value.is_finite() {
+                candle_core::bail!("training diverged at step {step} (loss {value})");
+            }
+            opt.backward_step(&loss)?;
+            step += 1;
+            on_step(Step {
+                step,
+                total_steps,
+                epoch,
+                loss: value,
+                lr,
+            });
+        }
+        model.set_lora_dropout(0.0);
+        let held = mean_loss(model, heldout, prompt_len)?;
+        if held < best.0 || heldout.is_empty() {
+            best = (held, epoch, snapshot(vars)?);
+        } else if epoch - best.1 > cfg.patience {
+            break;
+        }
+    }
+    for (v, t) in vars.all_vars().iter().zip(&best.2) {
+        v.set(t)?;
+    }
+    Ok(TrainReport {
+        steps: step,
+        heldout_loss_before: before,
+        heldout_loss_best: best.0,
+        best_epoch: best.1,
+    })
+}
