@@ -7,6 +7,7 @@
 //! - [`train`]: teacher-forced fine-tuning with AdamW, warm-up, early stopping.
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
 
+pub mod export;
 pub mod features;
 pub mod lora;
 pub mod model;
@@ -46,5 +47,33 @@ impl SpecialTokens {
             Some(en) => vec![self.sot, en, self.transcribe, self.no_timestamps],
             None => vec![self.sot, self.no_timestamps],
         }
+    }
+}
+
+/// The model's own tokenizer (`tokenizer.json` of the CTranslate2 folder, read by the
+/// `tokenizers` crate).
+pub struct TextTokenizer(tokenizers::Tokenizer);
+
+impl TextTokenizer {
+    /// Reads `tokenizer.json`.
+    ///
+    /// # Errors
+    /// A message naming the file.
+    pub fn from_file(path: &std::path::Path) -> Result<TextTokenizer, String> {
+        tokenizers::Tokenizer::from_file(path)
+            .map(TextTokenizer)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Token ids of a transcript as Whisper predicts it: with a leading space, no special tokens.
+    ///
+    /// # Errors
+    /// A message from the tokenizer.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
+        let t = format!(" {}", text.trim());
+        self.0
+            .encode(t.as_str(), false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| e.to_string())
     }
 }

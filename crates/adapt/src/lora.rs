@@ -1,5 +1,6 @@
 //! Which layers get LoRA adapters, and their initialisation (Hu et al. 2021: `A` random,
-//! `B` zero, so training starts from the base model exactly).
+//! `B` zero, so training starts from the base model exactly). The adapters' dropout uses
+//! candle's unseeded generator; with dropout 0 (the `adapt` default) a run is repeatable.
 
 use candle_core::{DType, Result};
 use candle_nn::{Init, VarMap};
@@ -38,11 +39,20 @@ impl Default for LoraConfig {
 }
 
 /// Attaches fresh adapters to the chosen layers of `model`; their variables go into `vars`
-/// (named `<layer>.lora_a` / `.lora_b`). Returns how many layers were adapted.
+/// (named `<layer>.lora_a` / `.lora_b`). `A` is uniform in ±1/√in (PyTorch's default for a
+/// linear layer) from a xorshift generator seeded with `seed`, so a seed gives the same
+/// adapters; `B` is zero. Returns how many layers were adapted.
 ///
 /// # Errors
 /// candle errors.
-pub fn attach(model: &mut Whisper, cfg: &LoraConfig, vars: &VarMap) -> Result<usize> {
+pub fn attach(model: &mut Whisper, cfg: &LoraConfig, vars: &VarMap, seed: u64) -> Result<usize> {
+    let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut uniform = move |bound: f64| -> f32 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        ((rng >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32 * bound as f32
+    };
     let n_enc = model.encoder_blocks.len();
     let mut adapted = 0;
     for (i, block) in model
@@ -67,16 +77,13 @@ pub fn attach(model: &mut Whisper, cfg: &LoraConfig, vars: &VarMap) -> Result<us
             let (out, inp) = lin.weight.dims2()?;
             let dev = lin.weight.device().clone();
             let bound = 1.0 / (inp as f64).sqrt();
-            let a = vars.get(
-                (cfg.rank, inp),
-                &format!("{}.lora_a", lin.name),
-                Init::Uniform {
-                    lo: -bound,
-                    up: bound,
-                },
-                DType::F32,
-                &dev,
-            )?;
+            let init: Vec<f32> = (0..cfg.rank * inp).map(|_| uniform(bound)).collect();
+            let a_var = candle_core::Var::from_vec(init, (cfg.rank, inp), &dev)?;
+            let a = a_var.as_tensor().clone();
+            vars.data()
+                .lock()
+                .expect("VarMap lock")
+                .insert(format!("{}.lora_a", lin.name), a_var);
             let b = vars.get(
                 (out, cfg.rank),
                 &format!("{}.lora_b", lin.name),

@@ -104,7 +104,8 @@ pub fn mean_loss(model: &mut Whisper, examples: &[Example], prompt_len: usize) -
 }
 
 /// Trains the variables in `vars` (the adapters) on `train`, keeping the epoch with the lowest
-/// held-back loss; `on_step` sees every step.
+/// held-back loss; `on_step` sees every step and returns false to stop training there (a time
+/// budget), which still ends with a held-back evaluation.
 ///
 /// # Errors
 /// candle errors; a non-finite loss (divergence) stops training with an error.
@@ -115,7 +116,7 @@ pub fn train(
     heldout: &[Example],
     prompt_len: usize,
     cfg: &TrainConfig,
-    mut on_step: impl FnMut(Step),
+    mut on_step: impl FnMut(Step) -> bool,
 ) -> Result<TrainReport> {
     let mut opt = AdamW::new(
         vars.all_vars(),
@@ -140,6 +141,7 @@ pub fn train(
     let mut rng = cfg.seed | 1;
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut step = 0;
+    let mut stop = false;
     for epoch in 1..=cfg.epochs {
         // Fisher–Yates with xorshift64: the same seed gives the same order.
         for i in (1..order.len()).rev() {
@@ -167,19 +169,25 @@ pub fn train(
             }
             opt.backward_step(&loss)?;
             step += 1;
-            on_step(Step {
+            if !on_step(Step {
                 step,
                 total_steps,
                 epoch,
                 loss: value,
                 lr,
-            });
+            }) {
+                stop = true;
+                break;
+            }
         }
         model.set_lora_dropout(0.0);
         let held = mean_loss(model, heldout, prompt_len)?;
         if held < best.0 || heldout.is_empty() {
             best = (held, epoch, snapshot(vars)?);
         } else if epoch - best.1 > cfg.patience {
+            break;
+        }
+        if stop {
             break;
         }
     }

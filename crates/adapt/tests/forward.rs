@@ -60,7 +60,7 @@ fn lora_training_lowers_the_loss_of_a_take_and_merges_into_the_weights() {
     let vb = VarBuilder::from_tensors(frozen, DType::F32, &dev);
     let mut model = Whisper::load(&vb, config).unwrap();
     let vars = candle_nn::VarMap::new();
-    let n = attach(&mut model, &LoraConfig::default(), &vars).unwrap();
+    let n = attach(&mut model, &LoraConfig::default(), &vars, 7).unwrap();
     assert_eq!(
         n,
         4 * 8,
@@ -98,7 +98,7 @@ fn lora_training_lowers_the_loss_of_a_take_and_merges_into_the_weights() {
         std::slice::from_ref(&ex),
         p,
         &cfg,
-        |_| {},
+        |_| true,
     )
     .unwrap();
     let after = example_loss(&model, &ex, p)

@@ -46,6 +46,10 @@ pub struct TranscribeArgs {
     /// Spoken language (en, de, ...; auto to detect). Default: en for .en models, else auto.
     #[arg(long)]
     language: Option<String>,
+    /// Use this person's adapted model (`ownvoice adapt`) for --model, decrypted into memory
+    /// only; falls back to the base model, with a note, when they have none.
+    #[arg(long)]
+    person: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,7 +62,27 @@ struct FileResult {
 }
 
 pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
-    let model = WhisperModel::from_file(&context::whisper_model_path(&a.model)?)?;
+    let personal = match &a.person {
+        Some(p) => crate::cmd_adapt::load_person_model(p, &a.model)?,
+        None => None,
+    };
+    let (model, label) = match (personal, &a.person) {
+        (Some(m), Some(p)) => (m, format!("{} adapted to {p}", a.model)),
+        (None, Some(p)) => {
+            eprintln!(
+                "note: {p} has no adapted {} model (run `ownvoice adapt --person {p}`); using the base model",
+                a.model
+            );
+            (
+                WhisperModel::from_file(&context::whisper_model_path(&a.model)?)?,
+                a.model.clone(),
+            )
+        }
+        _ => (
+            WhisperModel::from_file(&context::whisper_model_path(&a.model)?)?,
+            a.model.clone(),
+        ),
+    };
     let opts = DecodeOptions {
         beam_size: a.beam,
         threads: a.threads.unwrap_or_else(context::default_threads),
@@ -67,7 +91,7 @@ pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
     let mut results = Vec::new();
     let mut failed = 0;
     for f in &a.files {
-        match transcribe_one(&model, f, &opts, &a.model) {
+        match transcribe_one(&model, f, &opts, &label) {
             Ok(r) => {
                 match a.format {
                     Format::Json => {}

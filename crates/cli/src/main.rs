@@ -3,6 +3,7 @@
 //! The command-line front end over the ownvoice crates. Each sub-command lives in its own module;
 //! [`context`] resolves where state lives (`OWNVOICE_HOME`, the model cache) and the passphrase.
 
+mod cmd_adapt;
 mod cmd_device;
 mod cmd_enroll;
 mod cmd_enroll_live;
@@ -65,6 +66,9 @@ enum Command {
     /// This device's identity: the key that opens profiles shared with this device.
     #[command(subcommand)]
     Device(cmd_device::DeviceCommand),
+    /// Fine-tune Whisper on a person's enrolled takes (LoRA, on this device); installed in their
+    /// encrypted profile only if it lowers the WER on their held-back takes.
+    Adapt(cmd_adapt::AdaptArgs),
     /// Speaker embeddings: print the 256-d d-vector (GE2E) of each file.
     Embed(cmd_speaker::EmbedArgs),
     /// Check that an utterance is an enrolled person's voice (cosine score against their voice
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::People(c) => cmd_people::run(c),
         Command::Device(c) => cmd_device::run(c),
         Command::Eval(c) => cmd_eval::run(c),
+        Command::Adapt(a) => cmd_adapt::run(a),
         Command::Embed(a) => cmd_speaker::embed(a),
         Command::Verify(a) => cmd_speaker::verify(a),
         Command::Identify(a) => cmd_speaker::identify(a),

@@ -82,6 +82,34 @@ pub struct PersonProfile {
     /// The person's voice print (mean d-vector of their accepted takes).
     #[serde(default)]
     pub speaker: Option<crate::SpeakerPrint>,
+    /// The last speaker adaptation of their Whisper model (`ownvoice adapt`).
+    #[serde(default)]
+    pub adaptation: Option<AdaptationRecord>,
+}
+
+/// What `ownvoice adapt` did: the held-back WER before and after, and whether the adapted model
+/// was installed (only when it was better). The model itself is the blob `model_blob`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaptationRecord {
+    /// Base Whisper model (`tiny.en`, `base`).
+    pub base_model: String,
+    /// Unix time, seconds.
+    pub at: u64,
+    pub train_takes: usize,
+    pub heldout_takes: usize,
+    /// WER (fraction) of the base and the adapted model on the held-back takes.
+    pub heldout_wer_before: f64,
+    pub heldout_wer_after: f64,
+    /// True when the adapted model is in the profile and used by `transcribe --person`.
+    pub installed: bool,
+    /// The blob holding the adapted ggml model, when installed.
+    pub model_blob: Option<String>,
+    pub rank: usize,
+    pub alpha: f64,
+    pub lr: f64,
+    pub epochs: usize,
+    pub steps: usize,
+    pub train_seconds: f64,
 }
 
 /// Errors interpreting a decrypted container as a person profile.
@@ -107,6 +135,7 @@ impl PersonProfile {
             challenges: Vec::new(),
             skipped_prompts: Vec::new(),
             speaker: None,
+            adaptation: None,
         }
     }
 

@@ -1,0 +1,275 @@
+//! `ownvoice adapt --person NAME`: fine-tune Whisper on the person's enrolled takes, on this
+//! device, and install the result in their profile only if it transcribes their held-back takes
+//! better.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+use clap::Args;
+use ownvoice_adapt::lora::{attach, LoraConfig};
+use ownvoice_adapt::train::{train, Example, TrainConfig};
+use ownvoice_adapt::{features::log_mel_window, Config, SpecialTokens, TextTokenizer, Whisper};
+use ownvoice_asr::wer::WordErrors;
+use ownvoice_asr::{DecodeOptions, WhisperModel};
+use ownvoice_enroll::profile::decode_pcm16;
+use ownvoice_enroll::{AdaptationRecord, PersonProfile};
+use serde::Serialize;
+
+use crate::{context, keys};
+
+#[derive(Args)]
+pub struct AdaptArgs {
+    /// The enrolled person whose takes train the model.
+    #[arg(long)]
+    person: String,
+    /// Base Whisper model (a fetched CTranslate2 model: tiny.en or base).
+    #[arg(long, default_value = "tiny.en")]
+    model: String,
+    /// Training time budget in minutes: training stops at the end of the step that passes it.
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// Passes over the training takes.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// LoRA rank.
+    #[arg(long, default_value_t = 8)]
+    rank: usize,
+    /// LoRA alpha (the update is scaled by alpha / rank).
+    #[arg(long, default_value_t = 16.0)]
+    alpha: f64,
+    /// Peak learning rate (AdamW).
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Takes per optimisation step.
+    #[arg(long, default_value_t = 4)]
+    batch: usize,
+    /// Adapt the MLPs too (default: attention projections only).
+    #[arg(long)]
+    mlp: bool,
+    /// Share of the takes held back to measure WER (at least one take).
+    #[arg(long, default_value_t = 0.15)]
+    heldout: f64,
+    /// LoRA dropout while training (above 0, runs are no longer repeatable).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
+    /// Random seed (take order, adapter initialisation).
+    #[arg(long, default_value_t = 1234)]
+    seed: u64,
+    /// Print a JSON report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Takes with their audio: (16 kHz samples, text).
+type Take = (Vec<f32>, String);
+
+fn wer_of(asr: &WhisperModel, takes: &[Take]) -> Result<f64> {
+    let mut total = WordErrors::default();
+    for (audio, text) in takes {
+        let tr = asr.transcribe(audio, &DecodeOptions::default())?;
+        total = total + WordErrors::score(text, &tr.text);
+    }
+    Ok(total.wer())
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    person: &'a str,
+    #[serde(flatten)]
+    record: &'a AdaptationRecord,
+}
+
+/// The blob holding a person's adapted model for `base`.
+pub fn model_blob(base: &str) -> String {
+    format!("models/whisper-{base}.ggml")
+}
+
+pub fn run(a: AdaptArgs) -> Result<ExitCode> {
+    let path = crate::cmd_people::existing_profile(&a.person)?;
+    let (mut container, access) = keys::open_profile(&path, &a.person)?;
+    let mut profile =
+        PersonProfile::from_container(&container).with_context(|| path.display().to_string())?;
+    let takes: Vec<Take> = profile
+        .accepted()
+        .filter_map(|t| {
+            let pcm = container.blob(t.audio_blob.as_deref()?)?;
+            Some((decode_pcm16(pcm), t.text.clone()))
+        })
+        .collect();
+    if takes.len() < 4 {
+        bail!(
+            "{} has {} accepted takes; adaptation needs at least 4 (enroll more)",
+            a.person,
+            takes.len()
+        );
+    }
+    // Every k-th take is held back (about the asked share), the rest train.
+    let k = ((1.0 / a.heldout.clamp(0.01, 0.5)).round() as usize).max(2);
+    let (heldout, train_takes): (Vec<(usize, Take)>, Vec<(usize, Take)>) = takes
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| i % k == k - 1);
+    let heldout: Vec<Take> = heldout.into_iter().map(|(_, t)| t).collect();
+    let train_takes: Vec<Take> = train_takes.into_iter().map(|(_, t)| t).collect();
+
+    let models = context::models();
+    let ggml_path = models.whisper_ggml(&a.model)?;
+    let tokenizer = TextTokenizer::from_file(&models.file(&a.model, "tokenizer.json")?)
+        .map_err(|e| anyhow!(e))?;
+    let base_bytes = std::fs::read(&ggml_path).with_context(|| ggml_path.display().to_string())?;
+    let base_ggml = ownvoice_asr::ggml::WhisperGgml::parse(&base_bytes)
+        .with_context(|| ggml_path.display().to_string())?;
+    let base_asr = WhisperModel::from_bytes(&base_bytes)?;
+    eprintln!(
+        "{}: {} takes train, {} held back; base model {}",
+        a.person,
+        train_takes.len(),
+        heldout.len(),
+        a.model
+    );
+    let wer_before = wer_of(&base_asr, &heldout)?;
+    drop(base_asr);
+
+    // The frozen base model with adapters; the encoder output of every take computed once.
+    let dev = Device::Cpu;
+    let config = Config::from(&base_ggml.hparams);
+    let frozen = ownvoice_adapt::model::tensors_from_ggml(&base_ggml, &dev)?;
+    let mut model = Whisper::load(&VarBuilder::from_tensors(frozen, DType::F32, &dev), config)?;
+    let lora = LoraConfig {
+        rank: a.rank,
+        alpha: a.alpha,
+        mlp: a.mlp,
+        dropout: a.dropout,
+        ..LoraConfig::default()
+    };
+    let vars = VarMap::new();
+    attach(&mut model, &lora, &vars, a.seed)?;
+    let special = SpecialTokens::for_vocab(config.n_vocab);
+    let prompt = special.prompt();
+    let bar = context::progress(train_takes.len() + heldout.len(), "encoding", a.json);
+    let encode = |takes: &[Take]| -> Result<Vec<Example>> {
+        takes
+            .iter()
+            .map(|(audio, text)| {
+                let mel = log_mel_window(audio, config.n_mels, &dev)?;
+                let encoded = model.encode(&mel)?;
+                let mut tokens = prompt.clone();
+                tokens.extend(tokenizer.encode(text).map_err(|e| anyhow!(e))?);
+                tokens.push(special.eot);
+                bar.inc(1);
+                Ok(Example { encoded, tokens })
+            })
+            .collect()
+    };
+    let train_ex = encode(&train_takes)?;
+    let held_ex = encode(&heldout)?;
+    bar.finish_and_clear();
+
+    let cfg = TrainConfig {
+        lr: a.lr,
+        epochs: a.epochs,
+        batch: a.batch,
+        seed: a.seed,
+        dropout: lora.dropout,
+        ..TrainConfig::default()
+    };
+    let total = train_ex.len().div_ceil(cfg.batch.max(1)) * cfg.epochs;
+    let bar = context::progress(total, "training step", a.json);
+    let started = Instant::now();
+    let budget = a.minutes.map(|m| m * 60.0);
+    let report = train(
+        &mut model,
+        &vars,
+        &train_ex,
+        &held_ex,
+        prompt.len(),
+        &cfg,
+        |s| {
+            bar.set_position(s.step as u64);
+            bar.set_message(format!("epoch {} loss {:.3}", s.epoch, s.loss));
+            let within = !budget.is_some_and(|b| started.elapsed().as_secs_f64() > b);
+            if !within {
+                bar.set_message("time budget reached".to_string());
+            }
+            within
+        },
+    );
+    bar.finish_and_clear();
+    let report = report.map_err(|e| anyhow!("training failed: {e}"))?;
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let adapted = ownvoice_adapt::export::with_weights(&base_ggml, &model.merged_weights()?)?;
+    let adapted_bytes = adapted.to_bytes();
+    let wer_after = wer_of(&WhisperModel::from_bytes(&adapted_bytes)?, &heldout)?;
+    let installed = wer_after < wer_before;
+    let blob = model_blob(&a.model);
+    if installed {
+        container.put_blob(&blob, adapted_bytes);
+    }
+    let record = AdaptationRecord {
+        base_model: a.model.clone(),
+        at: context::now(),
+        train_takes: train_takes.len(),
+        heldout_takes: heldout.len(),
+        heldout_wer_before: wer_before,
+        heldout_wer_after: wer_after,
+        installed,
+        model_blob: installed.then_some(blob),
+        rank: a.rank,
+        alpha: a.alpha,
+        lr: a.lr,
+        epochs: report.best_epoch,
+        steps: report.steps,
+        train_seconds,
+    };
+    profile.adaptation = Some(record.clone());
+    profile.updated_at = context::now();
+    profile.store_manifest(&mut container);
+    ownvoice_vault::save(&path, &container, &access)?;
+    if a.json {
+        let r = Report {
+            person: &a.person,
+            record: &record,
+        };
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "held-back WER {:.2} % -> {:.2} % ({} steps, {:.0} s); {}",
+            wer_before * 100.0,
+            wer_after * 100.0,
+            report.steps,
+            train_seconds,
+            if installed {
+                "the adapted model is installed in the profile"
+            } else {
+                "not better: the adapted model was discarded (transcribe --person keeps the base model)"
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The person's installed adapted model, loaded from memory (it never touches the disk
+/// unencrypted); `None` when they have none for this base model.
+pub fn load_person_model(person: &str, base: &str) -> Result<Option<WhisperModel>> {
+    let path = crate::cmd_people::existing_profile(person)?;
+    let (c, _) = keys::open_profile(&path, person)?;
+    let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
+    let Some(blob) = p
+        .adaptation
+        .filter(|r| r.installed && r.base_model == base)
+        .and_then(|r| r.model_blob)
+    else {
+        return Ok(None);
+    };
+    let bytes = c.blob(&blob).ok_or_else(|| {
+        anyhow!(
+            "{}: the adapted model blob {blob} is missing",
+            path.display()
+        )
+    })?;
+    Ok(Some(WhisperModel::from_bytes(bytes)?))
+}
