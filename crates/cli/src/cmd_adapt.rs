@@ -108,12 +108,15 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     }
     // Every k-th take is held back (about the asked share), the rest train.
     let k = ((1.0 / a.heldout.clamp(0.01, 0.5)).round() as usize).max(2);
-    let (heldout, train_takes): (Vec<(usize, Take)>, Vec<(usize, Take)>) = takes
-        .into_iter()
-        .enumerate()
-        .partition(|(i, _)| i % k == k - 1);
-    let heldout: Vec<Take> = heldout.into_iter().map(|(_, t)| t).collect();
-    let train_takes: Vec<Take> = train_takes.into_iter().map(|(_, t)| t).collect();
+    let mut heldout: Vec<Take> = Vec::new();
+    let mut train_takes: Vec<Take> = Vec::new();
+    for (i, t) in takes.into_iter().enumerate() {
+        if i % k == k - 1 {
+            heldout.push(t);
+        } else {
+            train_takes.push(t);
+        }
+    }
 
     let models = context::models();
     let ggml_path = models.whisper_ggml(&a.model)?;
