@@ -1,5 +1,5 @@
-//! The privacy promises, tested on the main job (enroll → transcribe → speak) run by the real
-//! binary on real recordings:
+//! The privacy promises, tested on the main job (enroll → adapt → transcribe with the person's
+//! model → speak) run by the real binary on real recordings:
 //!
 //! - **No plaintext:** with HOME, TMPDIR, the XDG folders and the state pointed at watched
 //!   folders, the job writes there only the device key and the profile, and no file written
@@ -8,8 +8,6 @@
 //! - **Offline:** the job passes inside a network namespace with no network (`unshare -n`),
 //!   and under `strace` it opens no internet socket. Only the model fetch touches the network;
 //!   a source scan keeps it that way.
-//!
-//! The adaptation step (fine-tuning on the takes) joins this job when it exists.
 
 mod common;
 
@@ -115,20 +113,29 @@ impl Sandbox {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// The main job: device identity, enrollment, a transcription, a spoken sentence.
+    /// The main job: device identity, enrollment, adaptation, a transcription with the
+    /// person's model, a spoken sentence.
     fn main_job(&self, wrap: &[&str]) {
         let takes = self.takes.path().to_str().unwrap();
         let speech = self.out.path().join("spoken.wav");
         self.ok(wrap, &["device", "init", "--label", "test", "--force"]);
         self.ok(wrap, &["enroll", "--person", "ada", "--from-dir", takes]);
         self.ok(wrap, &["people", "show", "ada"]);
+        // Adaptation with a tiny budget: one epoch over the takes.
+        self.ok(
+            wrap,
+            &["adapt", "--person", "ada", "--epochs", "1", "--batch", "2"],
+        );
         let heldout = common::dataset("cathy_arctic/heldout/wav/cathy");
         let clip = std::fs::read_dir(heldout)
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|x| x == "wav"))
             .unwrap();
-        let text = self.ok(wrap, &["transcribe", clip.to_str().unwrap()]);
+        let text = self.ok(
+            wrap,
+            &["transcribe", "--person", "ada", clip.to_str().unwrap()],
+        );
         assert!(text.split_whitespace().count() >= 3, "transcript: {text}");
         self.ok(
             wrap,
@@ -171,7 +178,7 @@ fn needles(takes: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn no_plaintext_outside_the_profile() {
-    let sb = Sandbox::new(3);
+    let sb = Sandbox::new(4);
     let models_before = snapshot(&models_dir());
     let shm_before = snapshot(Path::new("/dev/shm"));
     sb.main_job(&[]);
@@ -253,7 +260,7 @@ fn main_job_runs_with_no_network() {
         "{}",
         common::stderr(&probe)
     );
-    let sb = Sandbox::new(2);
+    let sb = Sandbox::new(4);
     sb.main_job(&["unshare", flags]);
 }
 

@@ -170,3 +170,47 @@ mod ownvoice_audio_for_tests {
             .collect()
     }
 }
+
+#[test]
+fn an_exported_model_transcribes_the_same_from_memory_and_from_a_file() {
+    use ownvoice_adapt::lora::{attach, LoraConfig};
+    let bytes = std::fs::read(models_dir().join("tiny.en/ggml-model.bin")).unwrap();
+    let ggml = ownvoice_asr::ggml::WhisperGgml::parse(&bytes).unwrap();
+    let dev = Device::Cpu;
+    let frozen = ownvoice_adapt::model::tensors_from_ggml(&ggml, &dev).unwrap();
+    let vb = VarBuilder::from_tensors(frozen, DType::F32, &dev);
+    let mut model = Whisper::load(&vb, Config::from(&ggml.hparams)).unwrap();
+    let vars = candle_nn::VarMap::new();
+    attach(&mut model, &LoraConfig::default(), &vars, 3).unwrap();
+    // Give the adapters a small non-zero effect.
+    for v in vars.all_vars() {
+        let t = (v.as_tensor().ones_like().unwrap() * 1e-3).unwrap();
+        v.set(&t).unwrap();
+    }
+    let merged = model.merged_weights().unwrap();
+    let adapted = ownvoice_adapt::export::with_weights(&ggml, &merged).unwrap();
+    let out = adapted.to_bytes();
+    assert_ne!(out, bytes, "the adapters changed the model");
+    assert_eq!(out.len(), bytes.len(), "same tensors, same storage types");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("adapted.bin");
+    std::fs::write(&file, &out).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let audio =
+        ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
+    let opts = ownvoice_asr::DecodeOptions::default();
+    let from_memory = ownvoice_asr::WhisperModel::from_bytes(&out)
+        .unwrap()
+        .transcribe(&audio, &opts)
+        .unwrap();
+    let from_file = ownvoice_asr::WhisperModel::from_file(&file)
+        .unwrap()
+        .transcribe(&audio, &opts)
+        .unwrap();
+    assert_eq!(from_memory.text, from_file.text);
+    assert!(from_memory
+        .text
+        .to_lowercase()
+        .contains("ask not what your country"));
+}

@@ -117,6 +117,9 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             train_takes.push(t);
         }
     }
+    if heldout.is_empty() {
+        heldout.extend(train_takes.pop());
+    }
 
     let models = context::models();
     let ggml_path = models.whisper_ggml(&a.model)?;
