@@ -77,3 +77,43 @@ impl TextTokenizer {
             .map_err(|e| e.to_string())
     }
 }
+
+/// A transcript in the style Whisper writes: an all-upper-case transcript (as some datasets
+/// give them) becomes sentence case, so training does not teach the model to shout.
+pub fn whisper_style(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().any(char::is_lowercase) || !t.chars().any(char::is_uppercase) {
+        return t.to_string();
+    }
+    let lower = t.to_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    let mut start = true;
+    for w in lower.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if start || w == "i" || w.starts_with("i'") {
+            let mut c = w.chars();
+            if let Some(f) = c.next() {
+                out.extend(f.to_uppercase());
+                out.push_str(c.as_str());
+            }
+        } else {
+            out.push_str(w);
+        }
+        start = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shouting_transcripts_become_sentence_case() {
+        assert_eq!(
+            super::whisper_style("IT'S JUST SO HARD I THINK"),
+            "It's just so hard I think"
+        );
+        assert_eq!(super::whisper_style("Already fine."), "Already fine.");
+    }
+}

@@ -163,7 +163,11 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
                 let mel = log_mel_window(audio, config.n_mels, &dev)?;
                 let encoded = model.encode(&mel)?;
                 let mut tokens = prompt.clone();
-                tokens.extend(tokenizer.encode(text).map_err(|e| anyhow!(e))?);
+                tokens.extend(
+                    tokenizer
+                        .encode(&ownvoice_adapt::whisper_style(text))
+                        .map_err(|e| anyhow!(e))?,
+                );
                 tokens.push(special.eot);
                 bar.inc(1);
                 Ok(Example { encoded, tokens })
