@@ -41,7 +41,7 @@ pub struct AdaptArgs {
     #[arg(long, default_value_t = 16.0)]
     alpha: f64,
     /// Peak learning rate (AdamW).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 5e-4)]
     lr: f64,
     /// Takes per optimisation step.
     #[arg(long, default_value_t = 4)]
