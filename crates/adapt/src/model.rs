@@ -83,11 +83,7 @@ pub fn varmap_from_ggml(ggml: &WhisperGgml, device: &Device) -> Result<VarMap> {
     {
         let mut data = map.data().lock().expect("fresh VarMap");
         for t in &ggml.tensors {
-            let mut shape = t.shape.clone();
-            if t.name.ends_with(".bias") && shape.len() == 2 && shape[1] == 1 {
-                shape.pop();
-            }
-            let v = candle_core::Var::from_vec(t.data.to_f32(), shape, device)?;
+            let v = candle_core::Var::from_vec(t.data.to_f32(), candle_shape(t), device)?;
             data.insert(t.name.clone(), v);
         }
     }
