@@ -61,16 +61,21 @@ pub fn tensors_from_ggml(
     ggml.tensors
         .iter()
         .map(|t| {
-            let mut shape = t.shape.clone();
-            if t.name.ends_with(".bias") && shape.len() == 2 && shape[1] == 1 {
-                shape.pop();
-            }
             Ok((
                 t.name.clone(),
-                Tensor::from_vec(t.data.to_f32(), shape, device)?,
+                Tensor::from_vec(t.data.to_f32(), candle_shape(t), device)?,
             ))
         })
         .collect()
+}
+
+/// A ggml tensor's shape as the model uses it: conv biases, stored `[d, 1]`, are `[d]`.
+fn candle_shape(t: &ownvoice_asr::ggml::Tensor) -> Vec<usize> {
+    let mut shape = t.shape.clone();
+    if t.name.ends_with(".bias") && shape.len() == 2 && shape[1] == 1 {
+        shape.pop();
+    }
+    shape
 }
 
 /// Puts every tensor of `ggml` into a new [`VarMap`] as an f32 variable under its ggml name
