@@ -32,6 +32,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// LoRA dropout while training.
     pub dropout: f32,
+    /// Keep the adapters of the last epoch instead of the best held-back epoch (no early
+    /// stopping).
+    pub keep_last: bool,
 }
 
 impl Default for TrainConfig {
@@ -45,6 +48,7 @@ impl Default for TrainConfig {
             patience: 1,
             seed: 1234,
             dropout: 0.05,
+            keep_last: false,
         }
     }
 }
@@ -164,8 +168,10 @@ pub fn train(
             }
             let loss = (loss.expect("non-empty chunk") / chunk.len() as f64)?;
             let value = loss.to_scalar::<f32>()?;
-            if !value.is_finite() {
-                candle_core::bail!("training diverged at step {step} (loss {value})");
+            if !value.is_finite() && !cfg.keep_last {
+                candle_core::bail!(
+                    "training diverged at step {step} (loss {value}); try a lower learning rate"
+                );
             }
             opt.backward_step(&loss)?;
             step += 1;
@@ -182,7 +188,7 @@ pub fn train(
         }
         model.set_lora_dropout(0.0);
         let held = mean_loss(model, heldout, prompt_len)?;
-        if held < best.0 || heldout.is_empty() {
+        if held < best.0 || heldout.is_empty() || cfg.keep_last {
             best = (held, epoch, snapshot(vars)?);
         } else if epoch - best.1 > cfg.patience {
             break;

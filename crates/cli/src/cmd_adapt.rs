@@ -58,6 +58,10 @@ pub struct AdaptArgs {
     /// Random seed (take order, adapter initialisation).
     #[arg(long, default_value_t = 1234)]
     seed: u64,
+    /// Keep the last epoch's adapters instead of the best held-back epoch's (the WER gate
+    /// still decides whether the model is installed).
+    #[arg(long)]
+    no_early_stopping: bool,
     /// Print a JSON report.
     #[arg(long)]
     json: bool,
@@ -184,6 +188,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         batch: a.batch,
         seed: a.seed,
         dropout: lora.dropout,
+        keep_last: a.no_early_stopping,
         ..TrainConfig::default()
     };
     let total = train_ex.len().div_ceil(cfg.batch.max(1)) * cfg.epochs;

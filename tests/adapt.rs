@@ -1,0 +1,62 @@
+//! `ownvoice adapt` end to end on real takes: the WER gate installs a model only when the
+//! held-back WER improves (a diverging learning rate makes it refuse), and `transcribe
+//! --person` uses the installed model or says it falls back to the base one.
+
+mod common;
+
+use common::Env;
+use serde_json::Value;
+
+fn adapt(env: &Env, extra: &[&str]) -> Value {
+    let mut args = vec!["adapt", "--person", "cathy", "--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&env.ok(&args)).unwrap()
+}
+
+#[test]
+fn the_wer_gate_refuses_a_model_that_got_worse() {
+    let env = Env::new();
+    let takes = common::cathy_takes(8);
+    env.ok(&[
+        "enroll",
+        "--person",
+        "cathy",
+        "--from-dir",
+        takes.path().to_str().unwrap(),
+    ]);
+    let clip = common::dataset("cathy_arctic/heldout/wav/cathy/arctic_a0031.wav");
+    let out = env.run(&["transcribe", "--person", "cathy", clip.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(common::stderr(&out).contains("no adapted tiny.en model"));
+
+    // A learning rate that wrecks the model, kept to the end: the gate must refuse it.
+    let r = adapt(
+        &env,
+        &["--epochs", "2", "--lr", "0.5", "--no-early-stopping"],
+    );
+    let (before, after) = (
+        r["heldout_wer_before"].as_f64().unwrap(),
+        r["heldout_wer_after"].as_f64().unwrap(),
+    );
+    assert!(after > before, "{r}");
+    assert_eq!(r["installed"], false, "{r}");
+    assert!(r["model_blob"].is_null());
+    let show: Value =
+        serde_json::from_str(&env.ok(&["people", "show", "cathy", "--json"])).unwrap();
+    assert_eq!(show["adaptation"]["installed"], false);
+    assert_eq!(show["blobs"], 8, "no model blob was stored");
+
+    // A normal run: installed exactly when the held-back WER improved.
+    let r = adapt(&env, &["--epochs", "1"]);
+    let better =
+        r["heldout_wer_after"].as_f64().unwrap() < r["heldout_wer_before"].as_f64().unwrap();
+    assert_eq!(r["installed"] == true, better, "{r}");
+    let out = env.run(&["transcribe", "--person", "cathy", clip.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(
+        common::stderr(&out).contains("no adapted tiny.en model"),
+        !better,
+        "{}",
+        common::stderr(&out)
+    );
+}
