@@ -60,3 +60,61 @@ fn the_wer_gate_refuses_a_model_that_got_worse() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn an_adaptation_killed_mid_way_resumes_from_its_checkpoint() {
+    use std::io::{BufRead, BufReader, Read};
+    let env = Env::new();
+    let takes = common::cathy_takes(8);
+    env.ok(&[
+        "enroll",
+        "--person",
+        "cathy",
+        "--from-dir",
+        takes.path().to_str().unwrap(),
+    ]);
+    let args = [
+        "adapt",
+        "--person",
+        "cathy",
+        "--epochs",
+        "6",
+        "--no-early-stopping",
+        "--json",
+    ];
+    let mut child = env
+        .cmd()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // The progress bar writes carriage returns; read up to new lines.
+        if err.read_until(b'\n', &mut line).unwrap() == 0 {
+            panic!("adapt ended before its first checkpoint: {seen}");
+        }
+        let text = String::from_utf8_lossy(&line).into_owned();
+        seen.push_str(&text);
+        if text.contains("checkpoint saved after epoch 1") {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut rest = String::new();
+    let _ = err.read_to_string(&mut rest);
+
+    let r = adapt(&env, &["--epochs", "6", "--no-early-stopping"]);
+    assert_eq!(r["resumed_after_epoch"], 1, "{r}");
+    assert!(r["steps"].as_u64().unwrap() > 0);
+    // The finished run leaves no checkpoint behind: the takes and at most the model.
+    let show: Value =
+        serde_json::from_str(&env.ok(&["people", "show", "cathy", "--json"])).unwrap();
+    let installed = usize::from(show["adaptation"]["installed"] == true);
+    assert_eq!(show["blobs"].as_u64().unwrap() as usize, 8 + installed);
+}

@@ -7,6 +7,7 @@
 //! - [`train`]: teacher-forced fine-tuning with AdamW, warm-up, early stopping.
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
 
+pub mod checkpoint;
 pub mod export;
 pub mod features;
 pub mod lora;

@@ -6,6 +6,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 
+use crate::checkpoint::Checkpoint;
 use crate::model::Whisper;
 
 /// One training example: the encoder output of a take (`[1, n_audio_ctx, d]`, computed once
@@ -107,12 +108,56 @@ pub fn mean_loss(model: &mut Whisper, examples: &[Example], prompt_len: usize) -
     Ok(sum / examples.len() as f32)
 }
 
+/// What the caller sees of a training run.
+pub trait Progress {
+    /// After every optimisation step; false stops training there (a time budget), which still
+    /// ends with a held-back evaluation.
+    fn step(&mut self, s: Step) -> bool;
+    /// After every epoch, with the state to keep so an interrupted run can resume.
+    ///
+    /// # Errors
+    /// Whatever saving the checkpoint fails with; it stops training.
+    fn epoch_done(&mut self, _checkpoint: &Checkpoint) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<F: FnMut(Step) -> bool> Progress for F {
+    fn step(&mut self, s: Step) -> bool {
+        self(s)
+    }
+}
+
+/// The adapters' values by name, sorted.
+fn named(vars: &VarMap) -> Result<Vec<(String, Tensor)>> {
+    let data = vars.data().lock().expect("VarMap lock");
+    let mut v: Vec<(String, Tensor)> = data
+        .iter()
+        .map(|(n, var)| Ok((n.clone(), var.as_tensor().copy()?)))
+        .collect::<Result<_>>()?;
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(v)
+}
+
+/// Sets the adapters named in `values`.
+fn restore(vars: &VarMap, values: &[(String, Tensor)]) -> Result<()> {
+    let data = vars.data().lock().expect("VarMap lock");
+    for (n, t) in values {
+        match data.get(n) {
+            Some(v) => v.set(t)?,
+            None => candle_core::bail!("checkpoint adapter {n} is not in the model"),
+        }
+    }
+    Ok(())
+}
+
 /// Trains the variables in `vars` (the adapters) on `train`, keeping the epoch with the lowest
-/// held-back loss; `on_step` sees every step and returns false to stop training there (a time
-/// budget), which still ends with a held-back evaluation.
+/// held-back loss; `progress` sees every step and epoch. With `resume`, the run goes on after
+/// the checkpoint's epoch (its fingerprint is the caller's to check).
 ///
 /// # Errors
 /// candle errors; a non-finite loss (divergence) stops training with an error.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     model: &mut Whisper,
     vars: &VarMap,
@@ -120,7 +165,8 @@ pub fn train(
     heldout: &[Example],
     prompt_len: usize,
     cfg: &TrainConfig,
-    mut on_step: impl FnMut(Step) -> bool,
+    resume: Option<&Checkpoint>,
+    progress: &mut impl Progress,
 ) -> Result<TrainReport> {
     let mut opt = AdamW::new(
         vars.all_vars(),
@@ -134,17 +180,23 @@ pub fn train(
     let per_epoch = train.len().div_ceil(batch);
     let total_steps = per_epoch * cfg.epochs;
     model.set_lora_dropout(0.0);
-    let before = mean_loss(model, heldout, prompt_len)?;
-    let snapshot = |vars: &VarMap| -> Result<Vec<Tensor>> {
-        vars.all_vars()
-            .iter()
-            .map(|v| v.as_tensor().copy())
-            .collect()
+    let (before, mut best, mut step, done) = match resume {
+        Some(c) => {
+            restore(vars, &c.adapters)?;
+            (
+                c.loss_before,
+                (c.best_loss, c.best_epoch, c.best.clone()),
+                c.step,
+                c.epoch,
+            )
+        }
+        None => {
+            let before = mean_loss(model, heldout, prompt_len)?;
+            (before, (before, 0usize, named(vars)?), 0, 0)
+        }
     };
-    let mut best = (before, 0usize, snapshot(vars)?);
     let mut rng = cfg.seed | 1;
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut step = 0;
     let mut stop = false;
     for epoch in 1..=cfg.epochs {
         // Fisher–Yates with xorshift64: the same seed gives the same order.
@@ -153,6 +205,9 @@ pub fn train(
             rng ^= rng >> 7;
             rng ^= rng << 17;
             order.swap(i, (rng % (i as u64 + 1)) as usize);
+        }
+        if epoch <= done {
+            continue; // done before the interruption (the shuffle above keeps later orders)
         }
         model.set_lora_dropout(cfg.dropout);
         for chunk in order.chunks(batch) {
@@ -175,7 +230,7 @@ pub fn train(
             }
             opt.backward_step(&loss)?;
             step += 1;
-            if !on_step(Step {
+            if !progress.step(Step {
                 step,
                 total_steps,
                 epoch,
@@ -188,18 +243,25 @@ pub fn train(
         }
         model.set_lora_dropout(0.0);
         let held = mean_loss(model, heldout, prompt_len)?;
-        if held < best.0 || heldout.is_empty() || cfg.keep_last {
-            best = (held, epoch, snapshot(vars)?);
-        } else if epoch - best.1 > cfg.patience {
-            break;
+        let improved = held < best.0 || heldout.is_empty() || cfg.keep_last;
+        if improved {
+            best = (held, epoch, named(vars)?);
         }
-        if stop {
+        progress.epoch_done(&Checkpoint {
+            fingerprint: resume.map_or(0, |c| c.fingerprint),
+            epoch,
+            step,
+            best_epoch: best.1,
+            best_loss: best.0,
+            loss_before: before,
+            adapters: named(vars)?,
+            best: best.2.clone(),
+        })?;
+        if stop || (!improved && epoch - best.1 > cfg.patience) {
             break;
         }
     }
-    for (v, t) in vars.all_vars().iter().zip(&best.2) {
-        v.set(t)?;
-    }
+    restore(vars, &best.2)?;
     Ok(TrainReport {
         steps: step,
         heldout_loss_before: before,

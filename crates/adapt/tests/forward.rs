@@ -98,7 +98,8 @@ fn lora_training_lowers_the_loss_of_a_take_and_merges_into_the_weights() {
         std::slice::from_ref(&ex),
         p,
         &cfg,
-        |_| true,
+        None,
+        &mut |_| true,
     )
     .unwrap();
     let after = example_loss(&model, &ex, p)

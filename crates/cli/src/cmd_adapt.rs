@@ -9,8 +9,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
+use ownvoice_adapt::checkpoint::Checkpoint;
 use ownvoice_adapt::lora::{attach, LoraConfig};
-use ownvoice_adapt::train::{train, Example, TrainConfig};
+use ownvoice_adapt::train::{train, Example, Progress, TrainConfig};
 use ownvoice_adapt::{features::log_mel_window, Config, SpecialTokens, TextTokenizer, Whisper};
 use ownvoice_asr::wer::WordErrors;
 use ownvoice_asr::{DecodeOptions, WhisperModel};
@@ -82,8 +83,56 @@ fn wer_of(asr: &WhisperModel, takes: &[Take]) -> Result<f64> {
 #[derive(Serialize)]
 struct Report<'a> {
     person: &'a str,
+    /// The epoch an interrupted run was resumed after.
+    resumed_after_epoch: Option<usize>,
     #[serde(flatten)]
     record: &'a AdaptationRecord,
+}
+
+/// The blob holding the checkpoint of an adaptation of `base` in progress.
+pub fn checkpoint_blob(base: &str) -> String {
+    format!("models/whisper-{base}.checkpoint")
+}
+
+/// Shows training progress, stops at the time budget, and saves a checkpoint into the profile
+/// (encrypted, atomically) after every epoch.
+struct Saver<'a> {
+    bar: &'a indicatif::ProgressBar,
+    started: Instant,
+    budget: Option<f64>,
+    fingerprint: u64,
+    blob: &'a str,
+    container: &'a mut ownvoice_vault::Container,
+    path: &'a std::path::Path,
+    access: &'a ownvoice_vault::Access,
+    profile: &'a PersonProfile,
+}
+
+impl Progress for Saver<'_> {
+    fn step(&mut self, s: ownvoice_adapt::train::Step) -> bool {
+        self.bar.set_position(s.step as u64);
+        self.bar
+            .set_message(format!("epoch {} loss {:.3}", s.epoch, s.loss));
+        let within = !self
+            .budget
+            .is_some_and(|b| self.started.elapsed().as_secs_f64() > b);
+        if !within {
+            self.bar.set_message("time budget reached".to_string());
+        }
+        within
+    }
+
+    fn epoch_done(&mut self, c: &Checkpoint) -> candle_core::Result<()> {
+        let mut c = c.clone();
+        c.fingerprint = self.fingerprint;
+        self.container.put_blob(self.blob, c.to_bytes()?);
+        self.profile.store_manifest(self.container);
+        ownvoice_vault::save(self.path, self.container, self.access)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        self.bar
+            .suspend(|| eprintln!("checkpoint saved after epoch {}", c.epoch));
+        Ok(())
+    }
 }
 
 /// The blob holding a person's adapted model for `base`.
@@ -191,30 +240,64 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         keep_last: a.no_early_stopping,
         ..TrainConfig::default()
     };
+    // A checkpoint of an interrupted run with the same settings and takes is resumed.
+    let fingerprint = ownvoice_adapt::checkpoint::fingerprint(&format!(
+        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} train{} held{}",
+        a.model,
+        a.rank,
+        a.alpha,
+        a.lr,
+        a.batch,
+        a.seed,
+        a.mlp,
+        a.dropout,
+        a.no_early_stopping,
+        train_ex.len(),
+        held_ex.len()
+    ));
+    let ckpt_blob = checkpoint_blob(&a.model);
+    let resume = match container.blob(&ckpt_blob) {
+        Some(b) => Checkpoint::from_bytes(b, &dev)
+            .ok()
+            .filter(|c| c.fingerprint == fingerprint && c.epoch < a.epochs),
+        None => None,
+    };
+    if let Some(c) = &resume {
+        eprintln!(
+            "resuming the interrupted adaptation after epoch {}",
+            c.epoch
+        );
+    }
     let total = train_ex.len().div_ceil(cfg.batch.max(1)) * cfg.epochs;
     let bar = context::progress(total, "training step", a.json);
     let started = Instant::now();
-    let budget = a.minutes.map(|m| m * 60.0);
-    let report = train(
-        &mut model,
-        &vars,
-        &train_ex,
-        &held_ex,
-        prompt.len(),
-        &cfg,
-        |s| {
-            bar.set_position(s.step as u64);
-            bar.set_message(format!("epoch {} loss {:.3}", s.epoch, s.loss));
-            let within = !budget.is_some_and(|b| started.elapsed().as_secs_f64() > b);
-            if !within {
-                bar.set_message("time budget reached".to_string());
-            }
-            within
-        },
-    );
+    let report = {
+        let mut progress = Saver {
+            bar: &bar,
+            started,
+            budget: a.minutes.map(|m| m * 60.0),
+            fingerprint,
+            blob: &ckpt_blob,
+            container: &mut container,
+            path: &path,
+            access: &access,
+            profile: &profile,
+        };
+        train(
+            &mut model,
+            &vars,
+            &train_ex,
+            &held_ex,
+            prompt.len(),
+            &cfg,
+            resume.as_ref(),
+            &mut progress,
+        )
+    };
     bar.finish_and_clear();
     let report = report.map_err(|e| anyhow!("training failed: {e}"))?;
     let train_seconds = started.elapsed().as_secs_f64();
+    container.remove_blob(&ckpt_blob);
 
     let adapted = ownvoice_adapt::export::with_weights(&base_ggml, &model.merged_weights()?)?;
     let adapted_bytes = adapted.to_bytes();
@@ -247,6 +330,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     if a.json {
         let r = Report {
             person: &a.person,
+            resumed_after_epoch: resume.as_ref().map(|c| c.epoch),
             record: &record,
         };
         println!("{}", serde_json::to_string_pretty(&r)?);
