@@ -17,13 +17,7 @@ fn adapt(env: &Env, extra: &[&str]) -> Value {
 fn the_wer_gate_refuses_a_model_that_got_worse() {
     let env = Env::new();
     let takes = common::cathy_takes(8);
-    env.ok(&[
-        "enroll",
-        "--person",
-        "cathy",
-        "--from-dir",
-        takes.path().to_str().unwrap(),
-    ]);
+    env.enroll("cathy", takes.path());
     let clip = common::dataset("cathy_arctic/heldout/wav/cathy/arctic_a0031.wav");
     let out = env.run(&["transcribe", "--person", "cathy", clip.to_str().unwrap()]);
     assert!(out.status.success());
@@ -66,13 +60,7 @@ fn an_adaptation_killed_mid_way_resumes_from_its_checkpoint() {
     use std::io::{BufRead, BufReader, Read};
     let env = Env::new();
     let takes = common::cathy_takes(8);
-    env.ok(&[
-        "enroll",
-        "--person",
-        "cathy",
-        "--from-dir",
-        takes.path().to_str().unwrap(),
-    ]);
+    env.enroll("cathy", takes.path());
     let args = [
         "adapt",
         "--person",

@@ -55,13 +55,7 @@ fn share_revoke_export_import_between_two_devices() {
 
     // Enrolled with a device identity and a passphrase: both open it.
     let takes = common::cathy_takes(2);
-    laptop.ok(&[
-        "enroll",
-        "--person",
-        "ada",
-        "--from-dir",
-        takes.path().to_str().unwrap(),
-    ]);
+    laptop.enroll("ada", takes.path());
     // Without a passphrase, this device opens it by its identity.
     let s = show(&laptop, "ada");
     assert_eq!(s["passphrase"], true);
@@ -167,13 +161,7 @@ fn share_revoke_export_import_between_two_devices() {
 fn damaged_profiles_get_distinct_errors() {
     let env = Env::new();
     let takes = common::cathy_takes(1);
-    env.ok(&[
-        "enroll",
-        "--person",
-        "ada",
-        "--from-dir",
-        takes.path().to_str().unwrap(),
-    ]);
+    env.enroll("ada", takes.path());
     let path = env.profile("ada");
     let sealed = std::fs::read(&path).unwrap();
     let check = |bytes: &[u8], needle: &str| {

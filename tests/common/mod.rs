@@ -58,6 +58,17 @@ impl Env {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Enrolls `person` from the takes folder `dir`; returns stdout.
+    pub fn enroll(&self, person: &str, dir: &Path) -> String {
+        self.ok(&[
+            "enroll",
+            "--person",
+            person,
+            "--from-dir",
+            dir.to_str().unwrap(),
+        ])
+    }
+
     /// Path of a person's profile.
     pub fn profile(&self, person: &str) -> PathBuf {
         self.home
