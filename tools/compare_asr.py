@@ -34,7 +34,7 @@ import time
 import wave
 from pathlib import Path
 
-from compare_common import bootstrap, find_ownvoice, normalize, word_errors
+from compare_common import add_common_args, bootstrap, find_ownvoice, normalize, word_errors
 from compare_common import model_dir as fetched_model_dir
 
 PEER = "faster-whisper==1.2.1"
@@ -108,12 +108,8 @@ def worker(model_dir: str, files: list[str], threads: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ownvoice", help="ownvoice binary (default: $OWNVOICE_BIN or `ownvoice` on PATH)")
+    add_common_args(ap)
     ap.add_argument("--data", action="append", help="dataset folder with transcripts.tsv (repeatable)")
-    ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (median is reported)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    ap.add_argument("--_worker", help=argparse.SUPPRESS)
     ap.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     bootstrap(PEER)

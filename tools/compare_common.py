@@ -9,6 +9,7 @@
 * `find_ownvoice`: the ownvoice binary from --ownvoice, $OWNVOICE_BIN or PATH.
 * `model_dir`: a fetched model's cache folder, checked for the file a peer tool loads.
 """
+import argparse
 import os
 import re
 import shutil
@@ -61,6 +62,16 @@ def word_errors(ref: list[str], hyp: list[str]) -> int:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
         prev = cur
     return prev[-1]
+
+
+def add_common_args(ap) -> None:
+    """The options both comparisons take: the binary, timed runs, threads, JSON output, and the
+    hidden worker switch the script uses to run the peer tool in its own process."""
+    ap.add_argument("--ownvoice", help="ownvoice binary (default: $OWNVOICE_BIN or `ownvoice` on PATH)")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (median is reported)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    ap.add_argument("--_worker", help=argparse.SUPPRESS)
 
 
 def find_ownvoice(arg: str | None) -> str:

@@ -36,7 +36,7 @@ import time
 import wave
 from pathlib import Path
 
-from compare_common import bootstrap, find_ownvoice, normalize, word_errors
+from compare_common import add_common_args, bootstrap, find_ownvoice, normalize, word_errors
 from compare_common import model_dir as fetched_model_dir
 
 PEER = "piper-tts==1.8.0"
@@ -125,12 +125,8 @@ def transcribe(binary: str, wavs: list[Path], threads: int) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ownvoice", help="ownvoice binary (default: $OWNVOICE_BIN or `ownvoice` on PATH)")
-    ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (median is reported)")
-    ap.add_argument("--threads", type=int, default=2)
+    add_common_args(ap)
     ap.add_argument("--keep", metavar="DIR", help="copy the two WAV outputs into DIR")
-    ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    ap.add_argument("--_worker", help=argparse.SUPPRESS)
     ap.add_argument("--_out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     bootstrap(PEER)
