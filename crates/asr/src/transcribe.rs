@@ -25,6 +25,24 @@ pub struct DecodeOptions {
     /// Spoken language code (`en`, `de`, ...) or `auto`; `None` means `en` for English-only
     /// models and `auto` for multilingual ones.
     pub language: Option<String>,
+    /// Text that conditions the decoder (names, spellings, the previous sentence), as OpenAI's
+    /// `prompt` and whisper.cpp's `initial_prompt`.
+    pub initial_prompt: Option<String>,
+    /// Encoder audio context in frames of 20 ms (whisper.cpp's `audio_ctx`; the full window is
+    /// 1500 = 30 s). A smaller context encodes faster; it must cover the audio. `None` = 1500.
+    pub audio_ctx: Option<usize>,
+}
+
+impl DecodeOptions {
+    /// The smallest audio context (in encoder frames of 20 ms) that covers `n_samples` at
+    /// 16 kHz plus `margin_s` seconds, rounded up to a multiple of 64 frames and capped at the
+    /// full 1500 (30 s). whisper.cpp's `audio_ctx`, as used by its `stream` example for short
+    /// utterances.
+    pub fn audio_ctx_for(n_samples: usize, margin_s: f64) -> usize {
+        let seconds = n_samples as f64 / 16_000.0 + margin_s;
+        let frames = (seconds * 50.0).ceil() as usize;
+        frames.div_ceil(64).saturating_mul(64).clamp(64, 1500)
+    }
 }
 
 impl Default for DecodeOptions {
@@ -35,6 +53,8 @@ impl Default for DecodeOptions {
                 .map_or(2, |n| n.get())
                 .min(8),
             language: None,
+            initial_prompt: None,
+            audio_ctx: None,
         }
     }
 }
@@ -48,6 +68,9 @@ pub struct Segment {
     pub end: f64,
     /// Text of the segment, trimmed.
     pub text: String,
+    /// Whisper's probability that the segment's window holds no speech (0–1), from the
+    /// `<|nospeech|>` token at the first decoding step.
+    pub no_speech_prob: f32,
 }
 
 /// The result of transcribing one signal.
@@ -57,6 +80,8 @@ pub struct Transcript {
     pub text: String,
     /// Segments in time order.
     pub segments: Vec<Segment>,
+    /// The language decoded (the requested one, or the detected one for `auto`).
+    pub language: String,
 }
 
 /// A loaded Whisper model (whisper.cpp context).
@@ -111,6 +136,18 @@ impl WhisperModel {
         self.ctx.is_multilingual()
     }
 
+    /// Language codes the model decodes: `["en"]` for English-only models, else every language
+    /// whisper.cpp knows (`en`, `zh`, `de`, ...).
+    pub fn languages(&self) -> Vec<String> {
+        if !self.is_multilingual() {
+            return vec!["en".into()];
+        }
+        (0..=whisper_rs::get_lang_max_id())
+            .filter_map(whisper_rs::get_lang_str)
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Transcribes 16 kHz mono samples.
     ///
     /// # Errors
@@ -145,6 +182,12 @@ impl WhisperModel {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
+        if let Some(prompt) = opts.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
+            params.set_initial_prompt(prompt);
+        }
+        if let Some(ctx) = opts.audio_ctx.filter(|&c| c > 0 && c < 1500) {
+            params.set_audio_ctx(ctx as i32);
+        }
         let mut state = self
             .ctx
             .create_state()
@@ -167,6 +210,7 @@ impl WhisperModel {
                 start: seg.start_timestamp() as f64 / 100.0,
                 end: seg.end_timestamp() as f64 / 100.0,
                 text,
+                no_speech_prob: seg.no_speech_probability(),
             });
         }
         let text = segments
@@ -174,6 +218,17 @@ impl WhisperModel {
             .map(|s| s.text.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(Transcript { text, segments })
+        let language = if language == "auto" {
+            whisper_rs::get_lang_str(state.full_lang_id_from_state())
+                .unwrap_or("en")
+                .to_string()
+        } else {
+            language
+        };
+        Ok(Transcript {
+            text,
+            segments,
+            language,
+        })
     }
 }

@@ -87,6 +87,7 @@ pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
         beam_size: a.beam,
         threads: a.threads.unwrap_or_else(context::default_threads),
         language: a.language.clone(),
+        ..DecodeOptions::default()
     };
     let mut results = Vec::new();
     let mut failed = 0;
@@ -97,8 +98,8 @@ pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
                     Format::Json => {}
                     Format::Txt if a.files.len() > 1 => println!("==> {} <==\n{}", r.path, r.text),
                     Format::Txt => println!("{}", r.text),
-                    Format::Srt => print!("{}", crate::subtitles::srt(&r.segments)),
-                    Format::Vtt => print!("{}", crate::subtitles::vtt(&r.segments)),
+                    Format::Srt => print!("{}", ownvoice_asr::subtitles::srt(&r.segments)),
+                    Format::Vtt => print!("{}", ownvoice_asr::subtitles::vtt(&r.segments)),
                 }
                 results.push(r);
             }

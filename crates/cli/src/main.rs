@@ -13,6 +13,7 @@ mod cmd_features;
 mod cmd_models;
 mod cmd_people;
 mod cmd_record;
+mod cmd_serve;
 mod cmd_share;
 mod cmd_speak;
 mod cmd_speaker;
@@ -21,7 +22,6 @@ mod context;
 mod keys;
 mod prompts;
 mod recorder;
-mod subtitles;
 mod term;
 
 use std::process::ExitCode;
@@ -76,6 +76,9 @@ enum Command {
     Verify(cmd_speaker::VerifyArgs),
     /// Rank the enrolled people (those this device can open) by how close their voice is.
     Identify(cmd_speaker::IdentifyArgs),
+    /// Serve speech-to-text and text-to-speech: Wyoming (Home Assistant) on 10300/10200 and an
+    /// OpenAI-style HTTP API with streaming dictation on 8080, loopback only by default.
+    Serve(cmd_serve::ServeArgs),
     /// Write model input features (Whisper log-mel, speaker-encoder mel) as .npy.
     #[command(subcommand)]
     Features(cmd_features::FeaturesCommand),
@@ -120,6 +123,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => cmd_speaker::embed(a),
         Command::Verify(a) => cmd_speaker::verify(a),
         Command::Identify(a) => cmd_speaker::identify(a),
+        Command::Serve(a) => cmd_serve::run(a),
     };
     match result {
         Ok(code) => code,

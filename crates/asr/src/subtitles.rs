@@ -1,6 +1,6 @@
 //! SubRip (SRT) and WebVTT rendering of transcript segments.
 
-use ownvoice_asr::Segment;
+use crate::Segment;
 
 /// `HH:MM:SS{sep}mmm`.
 fn timestamp(t: f64, sep: char) -> String {
@@ -53,6 +53,7 @@ mod tests {
             start: 3661.5,
             end: 3662.25,
             text: "hi".into(),
+            no_speech_prob: 0.0,
         }];
         assert_eq!(srt(&s), "1\n01:01:01,500 --> 01:01:02,250\nhi\n\n");
         assert!(vtt(&s).starts_with("WEBVTT\n\n01:01:01.500 --> 01:01:02.250\nhi"));
