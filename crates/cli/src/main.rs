@@ -5,6 +5,7 @@
 
 mod cmd_adapt;
 mod cmd_device;
+mod cmd_dictate;
 mod cmd_enroll;
 mod cmd_enroll_live;
 mod cmd_eval;
@@ -79,6 +80,8 @@ enum Command {
     /// Serve speech-to-text and text-to-speech: Wyoming (Home Assistant) on 10300/10200 and an
     /// OpenAI-style HTTP API with streaming dictation on 8080, loopback only by default.
     Serve(cmd_serve::ServeArgs),
+    /// Dictate from the microphone: each utterance printed (or typed with --type) as you pause.
+    Dictate(cmd_dictate::DictateArgs),
     /// Write model input features (Whisper log-mel, speaker-encoder mel) as .npy.
     #[command(subcommand)]
     Features(cmd_features::FeaturesCommand),
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd_speaker::verify(a),
         Command::Identify(a) => cmd_speaker::identify(a),
         Command::Serve(a) => cmd_serve::run(a),
+        Command::Dictate(a) => cmd_dictate::run(a),
     };
     match result {
         Ok(code) => code,

@@ -29,7 +29,7 @@ const RATE: f64 = 16_000.0;
 pub struct DictationConfig {
     /// Silence that ends an utterance, ms (default 300).
     pub end_silence_ms: u32,
-    /// Audio kept before the detected speech start, ms (default 200).
+    /// Audio kept before the detected speech start, ms (default 300).
     pub preroll_ms: u32,
     /// Seconds of new speech between partial transcripts (default 1.0; 0 disables partials).
     pub partial_every_s: f64,
@@ -44,7 +44,7 @@ impl Default for DictationConfig {
     fn default() -> Self {
         DictationConfig {
             end_silence_ms: 300,
-            preroll_ms: 200,
+            preroll_ms: 300,
             partial_every_s: 1.0,
             max_utterance_s: 28.0,
             reduced_context: true,
@@ -77,6 +77,9 @@ pub enum DictationEvent {
         model: String,
     },
 }
+
+/// A held job slot (none when running outside the service).
+struct Slot(#[allow(dead_code)] Option<JobPermit>);
 
 /// One dictation stream.
 pub struct Dictation {
@@ -127,14 +130,18 @@ impl Dictation {
         self.offset + self.audio.len()
     }
 
-    fn permit(&self, optional: bool) -> Result<Option<JobPermit>, ServiceError> {
+    /// A job slot: `Ok(None)` when an optional job should be skipped because the queue is busy.
+    /// Outside a tokio runtime (the `dictate` command) there is no queue: always `Some`.
+    fn permit(&self, optional: bool) -> Result<Option<Slot>, ServiceError> {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return Ok(None); // no service around (the `dictate` command): run directly
+            return Ok(Some(Slot(None)));
         };
         if optional {
-            return Ok(self.engine.jobs().try_acquire());
+            return Ok(self.engine.jobs().try_acquire().map(|p| Slot(Some(p))));
         }
-        handle.block_on(self.engine.jobs().acquire()).map(Some)
+        handle
+            .block_on(self.engine.jobs().acquire())
+            .map(|p| Some(Slot(Some(p))))
     }
 
     fn slice(&self, from: usize, to: usize) -> &[f32] {
