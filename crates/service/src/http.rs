@@ -137,7 +137,12 @@ async fn transcriptions(
     mut form: Multipart,
 ) -> Result<Response, ServiceError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ServiceError::BadRequest(format!("multipart body: {}", e.body_text()))
+        let text = format!("multipart body: {}", e.body_text());
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServiceError::TooLarge(text)
+        } else {
+            ServiceError::BadRequest(text)
+        }
     };
     let mut file: Option<(String, Bytes)> = None;
     let mut req = AsrRequest::default();
@@ -221,7 +226,13 @@ async fn speech(
     State(s): State<AppState>,
     body: Result<Json<SpeechRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ServiceError> {
-    let Json(req) = body.map_err(|e| ServiceError::BadRequest(e.body_text()))?;
+    let Json(req) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServiceError::TooLarge(e.body_text())
+        } else {
+            ServiceError::BadRequest(e.body_text())
+        }
+    })?;
     let format = req.response_format.unwrap_or_else(|| "wav".into());
     if format != "wav" && format != "pcm" {
         return Err(ServiceError::BadRequest(format!(

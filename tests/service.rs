@@ -1,0 +1,497 @@
+//! `ownvoice serve` driven from outside, as Home Assistant and local apps drive it: the real
+//! `wyoming` Python client (transcribe, synthesize, streaming synthesis), the official `openai`
+//! Python client (both audio endpoints, every transcription format, 20 requests at once), a
+//! WebSocket dictation stream of 23 s of real speech at real-time pace, per-person routing, and
+//! hostile clients (random bytes, a huge announced length, a truncated payload, a slow-loris).
+//!
+//! The Python clients live in the venv `tools/setup.sh` makes (`$OWNVOICE_PY_CLIENTS`, default
+//! `~/.cache/ownvoice/pyclients`).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Env;
+use ownvoice_asr::wer::wer;
+use serde_json::Value;
+
+const JFK_TEXT: &str = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+fn jfk() -> PathBuf {
+    common::dataset("jfk_whisper_sample/wav/jfk/jfk.wav")
+}
+
+fn python() -> PathBuf {
+    let dir = std::env::var_os("OWNVOICE_PY_CLIENTS").map_or_else(
+        || {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"));
+            cache.join("ownvoice/pyclients")
+        },
+        PathBuf::from,
+    );
+    let py = dir.join("bin/python");
+    assert!(
+        py.is_file(),
+        "{} is missing: run `bash tools/setup.sh` (it installs the wyoming and openai clients)",
+        py.display()
+    );
+    py
+}
+
+/// Runs a client script under tests/service and parses its JSON line.
+fn client(script: &str, args: &[&str]) -> Value {
+    let out = Command::new(python())
+        .arg(common::root().join("tests/service").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A running `ownvoice serve` on ephemeral loopback ports.
+struct Server {
+    child: Child,
+    ready: Value,
+}
+
+impl Server {
+    fn start(env: &Env, extra: &[&str]) -> Server {
+        let mut child = env
+            .cmd()
+            .args([
+                "serve",
+                "--wyoming-asr",
+                "127.0.0.1:0",
+                "--wyoming-tts",
+                "127.0.0.1:0",
+                "--http",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("serve did not print its ready line ({e}): {line:?}"));
+        Server { child, ready }
+    }
+
+    fn addr(&self, key: &str) -> String {
+        self.ready[key].as_str().unwrap().to_string()
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr("http"))
+    }
+
+    /// The server is still up and answers a Wyoming `describe`.
+    fn assert_alive(&mut self) {
+        assert!(self.child.try_wait().unwrap().is_none(), "the server died");
+        let d = client("wyoming_client.py", &["describe", &self.addr("wyoming_asr")]);
+        assert_eq!(d["asr"][0]["name"], "ownvoice");
+    }
+
+    /// Peak resident memory, kB.
+    fn peak_rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Transcribes a WAV with the ownvoice CLI (to check synthesized speech).
+fn transcribe_file(env: &Env, path: &Path) -> String {
+    env.ok(&["transcribe", path.to_str().unwrap()])
+}
+
+#[test]
+fn wyoming_clients_transcribe_and_synthesize() {
+    let env = Env::new();
+    let mut server = Server::start(&env, &[]);
+    let asr = server.addr("wyoming_asr");
+    let tts = server.addr("wyoming_tts");
+
+    let d = client("wyoming_client.py", &["describe", &asr]);
+    assert_eq!(d["asr"][0]["models"][0], "tiny.en");
+    let d = client("wyoming_client.py", &["describe", &tts]);
+    assert_eq!(d["tts"][0]["voices"][0], "joe");
+    assert_eq!(d["tts"][0]["streaming"], true);
+
+    let t = client("wyoming_client.py", &["transcribe", &asr, jfk().to_str().unwrap()]);
+    let w = wer(JFK_TEXT, t["text"].as_str().unwrap());
+    assert!(w <= 0.1, "WER {w} for {t}");
+
+    let out = tempfile::tempdir().unwrap();
+    let text = "The kettle is on. We will eat dinner at home tonight. Please feed the cat.";
+    for (mode, starts) in [("plain", 1), ("stream", 3)] {
+        let wav = out.path().join(format!("{mode}.wav"));
+        let mut args = vec!["synthesize", &tts, text, wav.to_str().unwrap()];
+        if mode == "stream" {
+            args.push("--stream");
+        }
+        let r = client("wyoming_client.py", &args);
+        assert_eq!(r["rate"], 22050, "{r}");
+        // Streaming speaks sentence by sentence, as wyoming-piper does.
+        assert_eq!(r["audio_starts"], starts, "{mode}: {r}");
+        assert!(r["seconds"].as_f64().unwrap() > 2.0, "{mode}: {r}");
+        let heard = transcribe_file(&env, &wav);
+        let w = wer(text, &heard);
+        assert!(w <= 0.2, "{mode}: synthesized speech heard as {heard:?} (WER {w})");
+    }
+    // A voice that does not exist is an error event, not a crash.
+    let bad = client(
+        "wyoming_client.py",
+        &["synthesize", &tts, "Hello.", "/tmp/none.wav", "--voice", "nobody"],
+    );
+    assert!(bad["error"].as_str().unwrap().contains("no voice"), "{bad}");
+    server.assert_alive();
+}
+
+#[test]
+fn openai_client_both_endpoints() {
+    let env = Env::new();
+    let mut server = Server::start(&env, &[]);
+    let base = server.base_url();
+    let file = jfk();
+    let f = file.to_str().unwrap();
+
+    let j = client("openai_client.py", &["transcribe", &base, f]);
+    assert!(wer(JFK_TEXT, j["text"].as_str().unwrap()) <= 0.1, "{j}");
+    let v = client("openai_client.py", &["transcribe", &base, f, "--format", "verbose_json"]);
+    assert_eq!(v["language"], "en");
+    assert!((v["duration"].as_f64().unwrap() - 11.0).abs() < 0.1, "{v}");
+    assert!(!v["segments"].as_array().unwrap().is_empty());
+    let t = client("openai_client.py", &["transcribe", &base, f, "--format", "text"]);
+    assert!(wer(JFK_TEXT, t["body"].as_str().unwrap()) <= 0.1);
+    let s = client("openai_client.py", &["transcribe", &base, f, "--format", "srt"]);
+    assert!(s["body"].as_str().unwrap().starts_with("1\n00:00:00,000 --> "), "{s}");
+    let s = client("openai_client.py", &["transcribe", &base, f, "--format", "vtt"]);
+    assert!(s["body"].as_str().unwrap().starts_with("WEBVTT"), "{s}");
+
+    let m = client("openai_client.py", &["models", &base]);
+    assert_eq!(m["models"], serde_json::json!(["tiny.en", "joe"]));
+
+    let out = tempfile::tempdir().unwrap();
+    let text = "Good morning. It will rain this afternoon, so take an umbrella.";
+    let wav = out.path().join("speech.wav");
+    let r = client("openai_client.py", &["speech", &base, text, wav.to_str().unwrap()]);
+    assert_eq!(r["sample_rate"], 22050);
+    let heard = transcribe_file(&env, &wav);
+    assert!(wer(text, &heard) <= 0.15, "heard {heard:?}");
+    // pcm: raw 24 kHz 16-bit mono, as OpenAI's.
+    let pcm = out.path().join("speech.pcm");
+    let r = client(
+        "openai_client.py",
+        &["speech", &base, text, pcm.to_str().unwrap(), "--format", "pcm", "--speed", "1.25"],
+    );
+    assert_eq!(r["sample_rate"], 24000);
+    let bytes = std::fs::read(&pcm).unwrap();
+    let samples: Vec<f32> = bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
+        .collect();
+    let as_wav = out.path().join("pcm.wav");
+    common::write_wav(&as_wav, &samples, 24_000, 1, 16, false);
+    let heard = transcribe_file(&env, &as_wav);
+    assert!(wer(text, &heard) <= 0.2, "pcm heard {heard:?}");
+    // Faster speech is shorter than the 1.0-speed WAV (22.05 kHz, 44-byte header).
+    let wav_s = (std::fs::metadata(&wav).unwrap().len() - 44) as f64 / 2.0 / 22_050.0;
+    let pcm_s = samples.len() as f64 / 24_000.0;
+    assert!(pcm_s < wav_s * 0.9, "speed 1.25 gave {pcm_s:.2} s vs {wav_s:.2} s");
+    server.assert_alive();
+}
+
+#[test]
+fn twenty_concurrent_transcriptions_with_bounded_memory() {
+    let env = Env::new();
+    let mut server = Server::start(&env, &["--jobs", "1", "--queue", "32"]);
+    let r = client(
+        "openai_client.py",
+        &["concurrent", &server.base_url(), jfk().to_str().unwrap(), "20"],
+    );
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), 20);
+    for x in results {
+        let w = wer(JFK_TEXT, x["text"].as_str().unwrap());
+        assert!(w <= 0.1, "{x}");
+    }
+    let rss_mb = server.peak_rss_kb() / 1024;
+    eprintln!(
+        "20 concurrent transcriptions of 11 s: wall {:.1} s, peak RSS {rss_mb} MB",
+        r["wall_s"].as_f64().unwrap()
+    );
+    assert!(rss_mb < 1500, "peak RSS {rss_mb} MB");
+    server.assert_alive();
+}
+
+/// Sends raw bytes to a Wyoming port; returns what came back before the server closed.
+fn raw_exchange(addr: &str, bytes: &[u8], then_wait: Duration) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(bytes).unwrap();
+    s.set_read_timeout(Some(then_wait)).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn hostile_clients_never_crash_the_server() {
+    let env = Env::new();
+    let mut server = Server::start(
+        &env,
+        &["--frame-timeout", "2", "--max-request-mb", "1"],
+    );
+    let asr = server.addr("wyoming_asr");
+    // Random bytes (a fixed xorshift sequence, newlines included).
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let random: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let reply = raw_exchange(&asr, &random, Duration::from_secs(5));
+    assert!(reply.contains("\"error\"") || reply.is_empty(), "{reply}");
+    server.assert_alive();
+
+    // A header announcing an enormous payload: an error event naming the limit, then close.
+    let reply = raw_exchange(
+        &asr,
+        b"{\"type\":\"audio-chunk\",\"payload_length\":99999999999}\n",
+        Duration::from_secs(5),
+    );
+    assert!(reply.contains("over the limit"), "{reply}");
+    server.assert_alive();
+
+    // A truncated payload: the client promises 1000 bytes, sends 10 and hangs up.
+    {
+        let mut s = TcpStream::connect(&asr).unwrap();
+        s.write_all(b"{\"type\":\"audio-start\",\"data\":{\"rate\":16000,\"width\":2,\"channels\":1}}\n")
+            .unwrap();
+        s.write_all(b"{\"type\":\"audio-chunk\",\"data\":{\"rate\":16000,\"width\":2,\"channels\":1},\"payload_length\":1000}\n")
+            .unwrap();
+        s.write_all(&[0; 10]).unwrap();
+    }
+    server.assert_alive();
+
+    // A slow-loris: half a header, then nothing. The server must keep serving others meanwhile
+    // and drop the slow client after the frame timeout (2 s here).
+    let mut slow = TcpStream::connect(&asr).unwrap();
+    slow.write_all(b"{\"type\": \"descr").unwrap();
+    let t = client("wyoming_client.py", &["transcribe", &asr, jfk().to_str().unwrap()]);
+    assert!(wer(JFK_TEXT, t["text"].as_str().unwrap()) <= 0.1, "{t}");
+    let started = Instant::now();
+    slow.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut got = Vec::new();
+    let _ = slow.read_to_end(&mut got);
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "the slow client was not disconnected"
+    );
+    assert!(String::from_utf8_lossy(&got).contains("\"error\""));
+
+    // HTTP: a body over --max-request-mb is refused with 413; garbage JSON with 400.
+    let http = server.addr("http");
+    let status = |req: &[u8]| -> String {
+        let mut s = TcpStream::connect(&http).unwrap();
+        s.write_all(req).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = vec![0; 12];
+        let _ = s.read_exact(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let big = format!(
+        "POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        3 * 1024 * 1024
+    );
+    let mut req = big.into_bytes();
+    req.extend(std::iter::repeat_n(b' ', 3 * 1024 * 1024));
+    assert!(status(&req).ends_with("413"), "oversized body");
+    assert!(status(b"POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{{{{{").ends_with("400"));
+    server.assert_alive();
+}
+
+/// 23 s of real speech: JFK (11 s), then three held-back Cathy takes, 1 s of silence between.
+fn long_recording(dir: &Path) -> (PathBuf, String) {
+    let mut samples = ownvoice_audio::load_16k_mono(&jfk()).unwrap();
+    let mut text = JFK_TEXT.to_string();
+    let held = common::dataset("cathy_arctic/heldout");
+    let tsv = std::fs::read_to_string(held.join("transcripts.tsv")).unwrap();
+    for line in tsv.lines().skip(1).take(3) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        samples.extend(std::iter::repeat_n(0.0, 16_000));
+        samples.extend(ownvoice_audio::load_16k_mono(&held.join(cols[0])).unwrap());
+        text += " ";
+        text += cols[2];
+    }
+    samples.extend(std::iter::repeat_n(0.0, 16_000));
+    let path = dir.join("long.wav");
+    common::write_wav(&path, &samples, 16_000, 1, 16, false);
+    (path, text)
+}
+
+#[test]
+fn websocket_dictation_streams_partials_and_finals() {
+    let env = Env::new();
+    let server = Server::start(&env, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, reference) = long_recording(dir.path());
+    let (samples, _) = common::read_wav(&wav);
+    assert!(samples.len() >= 20 * 16_000);
+    let url = format!("ws://{}/v1/audio/dictation", server.addr("http"));
+    let (mut ws, _) = tungstenite::connect(url.as_str()).unwrap();
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_mut() {
+        s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+    }
+    let mut events: Vec<Value> = Vec::new();
+    let read_ready = |ws: &mut tungstenite::WebSocket<_>, events: &mut Vec<Value>| loop {
+        match ws.read() {
+            Ok(tungstenite::Message::Text(t)) => events.push(serde_json::from_str(&t).unwrap()),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    };
+    // 100 ms chunks at real-time pace.
+    let started = Instant::now();
+    for (i, chunk) in samples.chunks(1600).enumerate() {
+        let due = started + Duration::from_millis(100 * i as u64);
+        while Instant::now() < due {
+            read_ready(&mut ws, &mut events);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let pcm: Vec<u8> = chunk
+            .iter()
+            .flat_map(|&s| ((s * 32767.0) as i16).to_le_bytes())
+            .collect();
+        ws.send(tungstenite::Message::Binary(pcm.into())).unwrap();
+    }
+    ws.send(tungstenite::Message::Text("{\"type\":\"stop\"}".into())).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !events.iter().any(|e| e["type"] == "done") && Instant::now() < deadline {
+        if read_ready(&mut ws, &mut events) {
+            break;
+        }
+    }
+    let partials = events.iter().filter(|e| e["type"] == "partial").count();
+    let finals: Vec<&Value> = events.iter().filter(|e| e["type"] == "final").collect();
+    let text: Vec<&str> = finals.iter().map(|e| e["text"].as_str().unwrap()).collect();
+    let text = text.join(" ");
+    let w = wer(&reference, &text);
+    let latencies: Vec<f64> = finals.iter().map(|e| e["latency_ms"].as_f64().unwrap()).collect();
+    eprintln!("dictation: {partials} partials, {} finals, WER {w:.3}, latency ms {latencies:?}\n{text}", finals.len());
+    assert!(events.iter().any(|e| e["type"] == "done"), "no done event: {events:?}");
+    assert!(partials >= 3, "{events:?}");
+    assert!(finals.len() >= 4, "{events:?}");
+    assert!(w <= 0.2, "WER {w}: {text}");
+    // Finals come in time order and each names its model.
+    assert!(finals.windows(2).all(|p| p[0]["start"].as_f64() < p[1]["start"].as_f64()));
+    assert!(finals.iter().all(|e| e["model"] == "tiny.en"));
+}
+
+#[test]
+fn requests_reach_the_right_person() {
+    let env = Env::new();
+    let takes = common::cathy_takes(6);
+    env.enroll("cathy", takes.path());
+    let mut server = Server::start(&env, &["--person", "cathy"]);
+    assert_eq!(server.ready["people"], serde_json::json!(["cathy"]));
+    let base = server.base_url();
+    let d = client("wyoming_client.py", &["describe", &server.addr("wyoming_asr")]);
+    assert_eq!(d["asr"][0]["models"], serde_json::json!(["tiny.en", "cathy"]));
+
+    // Speaker identification routes an utterance that names nobody.
+    let held = common::dataset("cathy_arctic/heldout/wav/cathy/arctic_a0031.wav");
+    let out = Command::new("curl")
+        .args(["-s", "-F"])
+        .arg(format!("file=@{}", held.display()))
+        .args(["-F", "response_format=verbose_json"])
+        .arg(format!("{base}/audio/transcriptions"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["person"], "cathy", "{v}");
+    let out = Command::new("curl")
+        .args(["-s", "-F"])
+        .arg(format!("file=@{}", jfk().display()))
+        .args(["-F", "response_format=verbose_json"])
+        .arg(format!("{base}/audio/transcriptions"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["person"], Value::Null, "JFK must not be routed to cathy: {v}");
+    // Naming a person who is not unlocked is a 404 naming the fix.
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/stdout", "-w", "\n%{http_code}", "-F"])
+        .arg(format!("file=@{}", jfk().display()))
+        .args(["-F", "person=bob"])
+        .arg(format!("{base}/audio/transcriptions"))
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(body.ends_with("404") && body.contains("--person bob"), "{body}");
+    server.assert_alive();
+}
+
+#[test]
+fn lan_addresses_need_explicit_safety_flags() {
+    let env = Env::new();
+    let o = env.run(&["serve", "--http", "0.0.0.0:0", "--no-wyoming"]);
+    common::assert_clean_failure(&o, "--allow-lan");
+    let o = env.run(&["serve", "--http", "0.0.0.0:0", "--no-wyoming", "--allow-lan"]);
+    common::assert_clean_failure(&o, "--token-file");
+    let o = env.run(&["serve", "--wyoming-asr", "0.0.0.0:0", "--no-http", "--allow-lan"]);
+    common::assert_clean_failure(&o, "--wyoming-allow");
+}
+
+#[test]
+fn bearer_token_is_required_when_configured() {
+    let env = Env::new();
+    let token = env.home.path().join("token");
+    std::fs::write(&token, "s3cret-token-0123456789\n").unwrap();
+    let server = Server::start(&env, &["--token-file", token.to_str().unwrap()]);
+    let url = format!("{}/models", server.base_url());
+    let code = |auth: Option<&str>| {
+        let mut c = Command::new("curl");
+        c.args(["-s", "-o", "/dev/null", "-w", "%{http_code}"]);
+        if let Some(a) = auth {
+            c.args(["-H", &format!("Authorization: Bearer {a}")]);
+        }
+        String::from_utf8(c.arg(&url).output().unwrap().stdout).unwrap()
+    };
+    assert_eq!(code(None), "401");
+    assert_eq!(code(Some("wrong")), "401");
+    assert_eq!(code(Some("s3cret-token-0123456789")), "200");
+}
