@@ -57,3 +57,26 @@ pub fn profile(data: &[u8]) {
         assert!(again == data, "container parse/write is not a round trip");
     }
 }
+
+/// The Wyoming frame reader (the service's protocol parser for network peers): every event read
+/// writes back and reads again to the same type, data keys and payload.
+pub fn wyoming_frame(data: &[u8]) {
+    use ownvoice_service::wyoming::frame::{parse_all, FrameLimits};
+    let limits = FrameLimits {
+        max_header: 4096,
+        max_data: 4096,
+        max_payload: 65_536,
+    };
+    let (events, _) = parse_all(data, &limits);
+    for e in events {
+        let (again, err) = parse_all(&e.to_bytes(), &limits);
+        assert!(err.is_none(), "a written event does not read back: {err:?}");
+        assert!(again.len() == 1, "one event wrote {} events", again.len());
+        let a = &again[0];
+        assert!(a.kind == e.kind && a.payload == e.payload, "event changed in a round trip");
+        assert!(
+            a.data.keys().eq(e.data.keys()),
+            "event data keys changed in a round trip"
+        );
+    }
+}

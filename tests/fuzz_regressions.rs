@@ -29,6 +29,7 @@ fn fuzz_findings_and_seeds_stay_fixed() {
     assert!(replay("ct2_reader", checks::ct2_reader) >= 1);
     assert!(replay("ggml_reader", checks::ggml_reader) >= 1);
     assert!(replay("profile", checks::profile) >= 1);
+    assert!(replay("wyoming_frame", checks::wyoming_frame) >= 4);
     // The decoding fixtures are decode_audio's seeds; they must all decode.
     let fixtures = common::root().join("tests/fixtures/decode");
     for e in std::fs::read_dir(fixtures).unwrap() {
@@ -53,4 +54,7 @@ fn the_seeds_parse() {
     assert!(ownvoice_asr::ggml::WhisperGgml::parse(&seed("ggml_reader")).is_ok());
     let c = std::fs::read(common::root().join("fuzz/seeds/profile/container.bin")).unwrap();
     assert!(ownvoice_vault::Container::read_from(&mut c.as_slice()).is_ok());
+    let w = std::fs::read(common::root().join("fuzz/seeds/wyoming_frame/transcribe_audio")).unwrap();
+    let (events, err) = ownvoice_service::wyoming::frame::parse_all(&w, &Default::default());
+    assert!(err.is_none() && events.len() == 4, "{err:?}");
 }

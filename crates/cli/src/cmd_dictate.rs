@@ -101,6 +101,7 @@ pub fn run(a: DictateArgs) -> Result<ExitCode> {
         &people,
         config,
     )?);
+    engine.warm_up()?;
     let request = AsrRequest {
         person: a.person.clone(),
         ..AsrRequest::default()

@@ -222,6 +222,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         ..EngineConfig::default()
     };
     let engine = Arc::new(build_engine(&a.models, &a.voices, &a.people, config)?);
+    engine.warm_up()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -197,6 +197,7 @@ impl Dictation {
                 out.extend(self.finalise(start, now, now)?);
             } else if self.config.partial_every_s > 0.0
                 && now - self.last_partial >= (self.config.partial_every_s * RATE) as usize
+                && self.speaking()
             {
                 if let Some(p) = self.partial(start)? {
                     out.push(p);
@@ -205,6 +206,14 @@ impl Dictation {
         }
         self.trim();
         Ok(out)
+    }
+
+    /// True while the last VAD window was speech: partials are made only then, so that none is
+    /// still running when the speaker pauses and the final transcript is wanted.
+    fn speaking(&self) -> bool {
+        self.vad
+            .as_ref()
+            .is_some_and(|v| v.in_speech() && v.last_probability() >= VadConfig::default().threshold)
     }
 
     /// Ends the stream: the final transcript of an utterance still open.

@@ -198,6 +198,30 @@ impl Engine {
         })
     }
 
+    /// Runs every Whisper model once on a second of silence, full and reduced context, so that
+    /// the first request does not pay for whisper.cpp's first-run set-up.
+    ///
+    /// # Errors
+    /// Inference errors.
+    pub fn warm_up(&self) -> Result<(), ServiceError> {
+        let silence = vec![0.0f32; 16_000];
+        let models = self
+            .asr
+            .values()
+            .chain(self.people.values().flat_map(|p| p.asr.values()));
+        for m in models {
+            for audio_ctx in [None, Some(ownvoice_asr::transcribe::MIN_AUDIO_CTX)] {
+                let opts = DecodeOptions {
+                    threads: self.config.threads,
+                    audio_ctx,
+                    ..DecodeOptions::default()
+                };
+                m.transcribe(&silence, &opts)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The settings.
     pub fn config(&self) -> &EngineConfig {
         &self.config
