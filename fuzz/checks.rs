@@ -73,7 +73,10 @@ pub fn wyoming_frame(data: &[u8]) {
         assert!(err.is_none(), "a written event does not read back: {err:?}");
         assert!(again.len() == 1, "one event wrote {} events", again.len());
         let a = &again[0];
-        assert!(a.kind == e.kind && a.payload == e.payload, "event changed in a round trip");
+        assert!(
+            a.kind == e.kind && a.payload == e.payload,
+            "event changed in a round trip"
+        );
         assert!(
             a.data.keys().eq(e.data.keys()),
             "event data keys changed in a round trip"

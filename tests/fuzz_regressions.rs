@@ -54,7 +54,8 @@ fn the_seeds_parse() {
     assert!(ownvoice_asr::ggml::WhisperGgml::parse(&seed("ggml_reader")).is_ok());
     let c = std::fs::read(common::root().join("fuzz/seeds/profile/container.bin")).unwrap();
     assert!(ownvoice_vault::Container::read_from(&mut c.as_slice()).is_ok());
-    let w = std::fs::read(common::root().join("fuzz/seeds/wyoming_frame/transcribe_audio")).unwrap();
+    let w =
+        std::fs::read(common::root().join("fuzz/seeds/wyoming_frame/transcribe_audio")).unwrap();
     let (events, err) = ownvoice_service::wyoming::frame::parse_all(&w, &Default::default());
     assert!(err.is_none() && events.len() == 4, "{err:?}");
 }

@@ -103,7 +103,10 @@ impl Server {
     /// The server is still up and answers a Wyoming `describe`.
     fn assert_alive(&mut self) {
         assert!(self.child.try_wait().unwrap().is_none(), "the server died");
-        let d = client("wyoming_client.py", &["describe", &self.addr("wyoming_asr")]);
+        let d = client(
+            "wyoming_client.py",
+            &["describe", &self.addr("wyoming_asr")],
+        );
         assert_eq!(d["asr"][0]["name"], "ownvoice");
     }
 
@@ -143,7 +146,10 @@ fn wyoming_clients_transcribe_and_synthesize() {
     assert_eq!(d["tts"][0]["voices"][0], "joe");
     assert_eq!(d["tts"][0]["streaming"], true);
 
-    let t = client("wyoming_client.py", &["transcribe", &asr, jfk().to_str().unwrap()]);
+    let t = client(
+        "wyoming_client.py",
+        &["transcribe", &asr, jfk().to_str().unwrap()],
+    );
     let w = wer(JFK_TEXT, t["text"].as_str().unwrap());
     assert!(w <= 0.1, "WER {w} for {t}");
 
@@ -162,12 +168,22 @@ fn wyoming_clients_transcribe_and_synthesize() {
         assert!(r["seconds"].as_f64().unwrap() > 2.0, "{mode}: {r}");
         let heard = transcribe_file(&env, &wav);
         let w = wer(text, &heard);
-        assert!(w <= 0.2, "{mode}: synthesized speech heard as {heard:?} (WER {w})");
+        assert!(
+            w <= 0.2,
+            "{mode}: synthesized speech heard as {heard:?} (WER {w})"
+        );
     }
     // A voice that does not exist is an error event, not a crash.
     let bad = client(
         "wyoming_client.py",
-        &["synthesize", &tts, "Hello.", "/tmp/none.wav", "--voice", "nobody"],
+        &[
+            "synthesize",
+            &tts,
+            "Hello.",
+            "/tmp/none.wav",
+            "--voice",
+            "nobody",
+        ],
     );
     assert!(bad["error"].as_str().unwrap().contains("no voice"), "{bad}");
     server.assert_alive();
@@ -183,15 +199,33 @@ fn openai_client_both_endpoints() {
 
     let j = client("openai_client.py", &["transcribe", &base, f]);
     assert!(wer(JFK_TEXT, j["text"].as_str().unwrap()) <= 0.1, "{j}");
-    let v = client("openai_client.py", &["transcribe", &base, f, "--format", "verbose_json"]);
+    let v = client(
+        "openai_client.py",
+        &["transcribe", &base, f, "--format", "verbose_json"],
+    );
     assert_eq!(v["language"], "en");
     assert!((v["duration"].as_f64().unwrap() - 11.0).abs() < 0.1, "{v}");
     assert!(!v["segments"].as_array().unwrap().is_empty());
-    let t = client("openai_client.py", &["transcribe", &base, f, "--format", "text"]);
+    let t = client(
+        "openai_client.py",
+        &["transcribe", &base, f, "--format", "text"],
+    );
     assert!(wer(JFK_TEXT, t["body"].as_str().unwrap()) <= 0.1);
-    let s = client("openai_client.py", &["transcribe", &base, f, "--format", "srt"]);
-    assert!(s["body"].as_str().unwrap().starts_with("1\n00:00:00,000 --> "), "{s}");
-    let s = client("openai_client.py", &["transcribe", &base, f, "--format", "vtt"]);
+    let s = client(
+        "openai_client.py",
+        &["transcribe", &base, f, "--format", "srt"],
+    );
+    assert!(
+        s["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("1\n00:00:00,000 --> "),
+        "{s}"
+    );
+    let s = client(
+        "openai_client.py",
+        &["transcribe", &base, f, "--format", "vtt"],
+    );
     assert!(s["body"].as_str().unwrap().starts_with("WEBVTT"), "{s}");
 
     let m = client("openai_client.py", &["models", &base]);
@@ -200,7 +234,10 @@ fn openai_client_both_endpoints() {
     let out = tempfile::tempdir().unwrap();
     let text = "Good morning. It will rain this afternoon, so take an umbrella.";
     let wav = out.path().join("speech.wav");
-    let r = client("openai_client.py", &["speech", &base, text, wav.to_str().unwrap()]);
+    let r = client(
+        "openai_client.py",
+        &["speech", &base, text, wav.to_str().unwrap()],
+    );
     assert_eq!(r["sample_rate"], 22050);
     let heard = transcribe_file(&env, &wav);
     assert!(wer(text, &heard) <= 0.15, "heard {heard:?}");
@@ -208,7 +245,16 @@ fn openai_client_both_endpoints() {
     let pcm = out.path().join("speech.pcm");
     let r = client(
         "openai_client.py",
-        &["speech", &base, text, pcm.to_str().unwrap(), "--format", "pcm", "--speed", "1.25"],
+        &[
+            "speech",
+            &base,
+            text,
+            pcm.to_str().unwrap(),
+            "--format",
+            "pcm",
+            "--speed",
+            "1.25",
+        ],
     );
     assert_eq!(r["sample_rate"], 24000);
     let bytes = std::fs::read(&pcm).unwrap();
@@ -223,7 +269,10 @@ fn openai_client_both_endpoints() {
     // Faster speech is shorter than the 1.0-speed WAV (22.05 kHz, 44-byte header).
     let wav_s = (std::fs::metadata(&wav).unwrap().len() - 44) as f64 / 2.0 / 22_050.0;
     let pcm_s = samples.len() as f64 / 24_000.0;
-    assert!(pcm_s < wav_s * 0.9, "speed 1.25 gave {pcm_s:.2} s vs {wav_s:.2} s");
+    assert!(
+        pcm_s < wav_s * 0.9,
+        "speed 1.25 gave {pcm_s:.2} s vs {wav_s:.2} s"
+    );
     server.assert_alive();
 }
 
@@ -233,7 +282,12 @@ fn twenty_concurrent_transcriptions_with_bounded_memory() {
     let mut server = Server::start(&env, &["--jobs", "1", "--queue", "32"]);
     let r = client(
         "openai_client.py",
-        &["concurrent", &server.base_url(), jfk().to_str().unwrap(), "20"],
+        &[
+            "concurrent",
+            &server.base_url(),
+            jfk().to_str().unwrap(),
+            "20",
+        ],
     );
     let results = r["results"].as_array().unwrap();
     assert_eq!(results.len(), 20);
@@ -263,10 +317,7 @@ fn raw_exchange(addr: &str, bytes: &[u8], then_wait: Duration) -> String {
 #[test]
 fn hostile_clients_never_crash_the_server() {
     let env = Env::new();
-    let mut server = Server::start(
-        &env,
-        &["--frame-timeout", "2", "--max-request-mb", "1"],
-    );
+    let mut server = Server::start(&env, &["--frame-timeout", "2", "--max-request-mb", "1"]);
     let asr = server.addr("wyoming_asr");
     // Random bytes (a fixed xorshift sequence, newlines included).
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
@@ -294,8 +345,10 @@ fn hostile_clients_never_crash_the_server() {
     // A truncated payload: the client promises 1000 bytes, sends 10 and hangs up.
     {
         let mut s = TcpStream::connect(&asr).unwrap();
-        s.write_all(b"{\"type\":\"audio-start\",\"data\":{\"rate\":16000,\"width\":2,\"channels\":1}}\n")
-            .unwrap();
+        s.write_all(
+            b"{\"type\":\"audio-start\",\"data\":{\"rate\":16000,\"width\":2,\"channels\":1}}\n",
+        )
+        .unwrap();
         s.write_all(b"{\"type\":\"audio-chunk\",\"data\":{\"rate\":16000,\"width\":2,\"channels\":1},\"payload_length\":1000}\n")
             .unwrap();
         s.write_all(&[0; 10]).unwrap();
@@ -306,10 +359,14 @@ fn hostile_clients_never_crash_the_server() {
     // and drop the slow client after the frame timeout (2 s here).
     let mut slow = TcpStream::connect(&asr).unwrap();
     slow.write_all(b"{\"type\": \"descr").unwrap();
-    let t = client("wyoming_client.py", &["transcribe", &asr, jfk().to_str().unwrap()]);
+    let t = client(
+        "wyoming_client.py",
+        &["transcribe", &asr, jfk().to_str().unwrap()],
+    );
     assert!(wer(JFK_TEXT, t["text"].as_str().unwrap()) <= 0.1, "{t}");
     let started = Instant::now();
-    slow.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
     let mut got = Vec::new();
     let _ = slow.read_to_end(&mut got);
     assert!(
@@ -377,7 +434,10 @@ fn websocket_dictation_streams_partials_and_finals() {
             Ok(tungstenite::Message::Text(t)) => events.push(serde_json::from_str(&t).unwrap()),
             Ok(_) => {}
             Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
             {
                 return false
             }
@@ -398,7 +458,8 @@ fn websocket_dictation_streams_partials_and_finals() {
             .collect();
         ws.send(tungstenite::Message::Binary(pcm.into())).unwrap();
     }
-    ws.send(tungstenite::Message::Text("{\"type\":\"stop\"}".into())).unwrap();
+    ws.send(tungstenite::Message::Text("{\"type\":\"stop\"}".into()))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !events.iter().any(|e| e["type"] == "done") && Instant::now() < deadline {
         if read_ready(&mut ws, &mut events) {
@@ -410,14 +471,25 @@ fn websocket_dictation_streams_partials_and_finals() {
     let text: Vec<&str> = finals.iter().map(|e| e["text"].as_str().unwrap()).collect();
     let text = text.join(" ");
     let w = wer(&reference, &text);
-    let latencies: Vec<f64> = finals.iter().map(|e| e["latency_ms"].as_f64().unwrap()).collect();
-    eprintln!("dictation: {partials} partials, {} finals, WER {w:.3}, latency ms {latencies:?}\n{text}", finals.len());
-    assert!(events.iter().any(|e| e["type"] == "done"), "no done event: {events:?}");
+    let latencies: Vec<f64> = finals
+        .iter()
+        .map(|e| e["latency_ms"].as_f64().unwrap())
+        .collect();
+    eprintln!(
+        "dictation: {partials} partials, {} finals, WER {w:.3}, latency ms {latencies:?}\n{text}",
+        finals.len()
+    );
+    assert!(
+        events.iter().any(|e| e["type"] == "done"),
+        "no done event: {events:?}"
+    );
     assert!(partials >= 3, "{events:?}");
     assert!(finals.len() >= 4, "{events:?}");
     assert!(w <= 0.2, "WER {w}: {text}");
     // Finals come in time order and each names its model.
-    assert!(finals.windows(2).all(|p| p[0]["start"].as_f64() < p[1]["start"].as_f64()));
+    assert!(finals
+        .windows(2)
+        .all(|p| p[0]["start"].as_f64() < p[1]["start"].as_f64()));
     assert!(finals.iter().all(|e| e["model"] == "tiny.en"));
 }
 
@@ -429,8 +501,14 @@ fn requests_reach_the_right_person() {
     let mut server = Server::start(&env, &["--person", "cathy"]);
     assert_eq!(server.ready["people"], serde_json::json!(["cathy"]));
     let base = server.base_url();
-    let d = client("wyoming_client.py", &["describe", &server.addr("wyoming_asr")]);
-    assert_eq!(d["asr"][0]["models"], serde_json::json!(["tiny.en", "cathy"]));
+    let d = client(
+        "wyoming_client.py",
+        &["describe", &server.addr("wyoming_asr")],
+    );
+    assert_eq!(
+        d["asr"][0]["models"],
+        serde_json::json!(["tiny.en", "cathy"])
+    );
 
     // Speaker identification routes an utterance that names nobody.
     let held = common::dataset("cathy_arctic/heldout/wav/cathy/arctic_a0031.wav");
@@ -451,7 +529,11 @@ fn requests_reach_the_right_person() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["person"], Value::Null, "JFK must not be routed to cathy: {v}");
+    assert_eq!(
+        v["person"],
+        Value::Null,
+        "JFK must not be routed to cathy: {v}"
+    );
     // Naming a person who is not unlocked is a 404 naming the fix.
     let out = Command::new("curl")
         .args(["-s", "-o", "/dev/stdout", "-w", "\n%{http_code}", "-F"])
@@ -461,7 +543,10 @@ fn requests_reach_the_right_person() {
         .output()
         .unwrap();
     let body = String::from_utf8_lossy(&out.stdout);
-    assert!(body.ends_with("404") && body.contains("--person bob"), "{body}");
+    assert!(
+        body.ends_with("404") && body.contains("--person bob"),
+        "{body}"
+    );
     server.assert_alive();
 }
 
@@ -470,9 +555,21 @@ fn lan_addresses_need_explicit_safety_flags() {
     let env = Env::new();
     let o = env.run(&["serve", "--http", "0.0.0.0:0", "--no-wyoming"]);
     common::assert_clean_failure(&o, "--allow-lan");
-    let o = env.run(&["serve", "--http", "0.0.0.0:0", "--no-wyoming", "--allow-lan"]);
+    let o = env.run(&[
+        "serve",
+        "--http",
+        "0.0.0.0:0",
+        "--no-wyoming",
+        "--allow-lan",
+    ]);
     common::assert_clean_failure(&o, "--token-file");
-    let o = env.run(&["serve", "--wyoming-asr", "0.0.0.0:0", "--no-http", "--allow-lan"]);
+    let o = env.run(&[
+        "serve",
+        "--wyoming-asr",
+        "0.0.0.0:0",
+        "--no-http",
+        "--allow-lan",
+    ]);
     common::assert_clean_failure(&o, "--wyoming-allow");
 }
 

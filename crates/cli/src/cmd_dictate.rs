@@ -65,7 +65,8 @@ pub struct DictateArgs {
 /// The first typing tool found on PATH, with the arguments that type `text`.
 fn typer() -> Option<(&'static str, Vec<&'static str>)> {
     let found = |tool: &str| {
-        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
     };
     [
         ("wtype", vec!["--"]),
@@ -83,7 +84,9 @@ pub fn run(a: DictateArgs) -> Result<ExitCode> {
                 eprintln!("typing into the focused window with {}", t.0);
                 Some(t)
             }
-            None => bail!("--type needs wtype (Wayland), xdotool (X11) or ydotool; none is installed"),
+            None => {
+                bail!("--type needs wtype (Wayland), xdotool (X11) or ydotool; none is installed")
+            }
         }
     } else {
         None
@@ -137,7 +140,10 @@ pub fn run(a: DictateArgs) -> Result<ExitCode> {
                     println!("{text}");
                     std::io::stdout().flush()?;
                     if let Some((tool, args)) = &typing {
-                        let status = Command::new(tool).args(args).arg(format!("{text} ")).status()?;
+                        let status = Command::new(tool)
+                            .args(args)
+                            .arg(format!("{text} "))
+                            .status()?;
                         if !status.success() {
                             eprintln!("warning: {tool} failed ({status})");
                         }

@@ -105,8 +105,8 @@ pub struct ServeArgs {
 }
 
 fn check_addresses(a: &ServeArgs) -> Result<Option<Vec<ipnet::IpNet>>> {
-    let wyoming_lan =
-        !a.no_wyoming && !(a.wyoming_asr.ip().is_loopback() && a.wyoming_tts.ip().is_loopback());
+    let loopback = a.wyoming_asr.ip().is_loopback() && a.wyoming_tts.ip().is_loopback();
+    let wyoming_lan = !a.no_wyoming && !loopback;
     let http_lan = !a.no_http && !a.http.ip().is_loopback();
     if (wyoming_lan || http_lan) && !a.allow_lan {
         bail!(
@@ -117,7 +117,10 @@ fn check_addresses(a: &ServeArgs) -> Result<Option<Vec<ipnet::IpNet>>> {
         );
     }
     if http_lan && a.token_file.is_none() {
-        bail!("HTTP on {} needs --token-file: clients on the network must present a bearer token", a.http);
+        bail!(
+            "HTTP on {} needs --token-file: clients on the network must present a bearer token",
+            a.http
+        );
     }
     let allow = a
         .wyoming_allow
@@ -139,7 +142,10 @@ fn read_token(path: &std::path::Path) -> Result<String> {
         .with_context(|| format!("{}: cannot read the token file", path.display()))?;
     let t = t.trim().to_string();
     if t.len() < 16 {
-        bail!("{}: the token is shorter than 16 characters", path.display());
+        bail!(
+            "{}: the token is shorter than 16 characters",
+            path.display()
+        );
     }
     Ok(t)
 }
@@ -152,9 +158,9 @@ fn unlock(name: &str, bases: &[String]) -> Result<Person> {
     let mut asr = BTreeMap::new();
     if let Some(r) = p.adaptation.as_ref().filter(|r| r.installed) {
         if let (true, Some(blob)) = (bases.contains(&r.base_model), r.model_blob.as_ref()) {
-            let bytes = c
-                .blob(blob)
-                .with_context(|| format!("{}: adapted model blob {blob} is missing", path.display()))?;
+            let bytes = c.blob(blob).with_context(|| {
+                format!("{}: adapted model blob {blob} is missing", path.display())
+            })?;
             asr.insert(
                 r.base_model.clone(),
                 Arc::new(ownvoice_asr::WhisperModel::from_bytes(bytes)?),
@@ -206,7 +212,14 @@ pub fn build_engine(
     } else {
         None
     };
-    Ok(Engine::new(config, asr, people, loaded, Some(vad), encoder)?)
+    Ok(Engine::new(
+        config,
+        asr,
+        people,
+        loaded,
+        Some(vad),
+        encoder,
+    )?)
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
@@ -263,7 +276,12 @@ async fn serve(
                 let what = if role == Role::Asr { "stt" } else { "tts" };
                 advertise.push((local, format!("ownvoice-{what}")));
             }
-            tasks.spawn(ownvoice_service::wyoming::serve(l, role, engine.clone(), wcfg.clone()));
+            tasks.spawn(ownvoice_service::wyoming::serve(
+                l,
+                role,
+                engine.clone(),
+                wcfg.clone(),
+            ));
         }
     }
     if !a.no_http {
@@ -304,7 +322,11 @@ async fn serve(
     );
     ready.insert(
         "people".into(),
-        engine.people().map(|p| p.name.clone()).collect::<Vec<_>>().into(),
+        engine
+            .people()
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+            .into(),
     );
     println!("{}", serde_json::Value::Object(ready));
     use std::io::Write;

@@ -183,7 +183,8 @@ impl Dictation {
                 VadEvent::SpeechEnd(seg) => {
                     if let Some(start) = self.utterance.take() {
                         // seg.end includes the right padding; latency counts from the speech.
-                        let pad = (VadConfig::default().speech_pad_ms as f64 / 1000.0 * RATE) as usize;
+                        let pad =
+                            (VadConfig::default().speech_pad_ms as f64 / 1000.0 * RATE) as usize;
                         let spoken_end = seg.end.saturating_sub(pad).min(now);
                         out.extend(self.finalise(start, seg.end.min(now), spoken_end)?);
                     }
@@ -211,9 +212,9 @@ impl Dictation {
     /// True while the last VAD window was speech: partials are made only then, so that none is
     /// still running when the speaker pauses and the final transcript is wanted.
     fn speaking(&self) -> bool {
-        self.vad
-            .as_ref()
-            .is_some_and(|v| v.in_speech() && v.last_probability() >= VadConfig::default().threshold)
+        self.vad.as_ref().is_some_and(|v| {
+            v.in_speech() && v.last_probability() >= VadConfig::default().threshold
+        })
     }
 
     /// Ends the stream: the final transcript of an utterance still open.

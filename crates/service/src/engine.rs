@@ -100,7 +100,9 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             default_model: "tiny.en".into(),
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+            threads: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
             max_audio_s: 600.0,
             max_text_chars: 20_000,
             jobs: 1,
@@ -399,7 +401,11 @@ impl Engine {
         let e = encoder.lock().ok()?.embed_utterance(samples).ok()?;
         self.people
             .values()
-            .filter_map(|p| p.print.as_ref().map(|print| (p.name.clone(), e.cosine(print))))
+            .filter_map(|p| {
+                p.print
+                    .as_ref()
+                    .map(|print| (p.name.clone(), e.cosine(print)))
+            })
             .filter(|(_, s)| *s >= IDENTIFY_THRESHOLD)
             .max_by(|a, b| a.1.total_cmp(&b.1))
     }
@@ -417,7 +423,11 @@ impl Engine {
         let duration_s = samples.len() as f64 / 16_000.0;
         let (person, identified_score) = match req.person.clone() {
             Some(p) => (Some(p), None),
-            None if req.model.as_deref().is_some_and(|m| self.people.contains_key(m)) => {
+            None if req
+                .model
+                .as_deref()
+                .is_some_and(|m| self.people.contains_key(m)) =>
+            {
                 (None, None)
             }
             None => match self.identify(samples) {

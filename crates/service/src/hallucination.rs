@@ -50,7 +50,11 @@ pub fn is_hallucination(seg: &Segment) -> bool {
     let t = seg.text.trim();
     let tag = (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')'));
     let n = normalise(t);
-    if tag || n.is_empty() || t.chars().all(|c| c == '♪' || c.is_whitespace() || c.is_ascii_punctuation()) {
+    if tag
+        || n.is_empty()
+        || t.chars()
+            .all(|c| c == '♪' || c.is_whitespace() || c.is_ascii_punctuation())
+    {
         return true;
     }
     seg.no_speech_prob >= NO_SPEECH_PROB && PHRASES.contains(&n.as_str())

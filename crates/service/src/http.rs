@@ -56,7 +56,8 @@ pub(crate) struct AppState {
 
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let kind = if self.status() >= 500 {
             "server_error"
         } else {
@@ -164,13 +165,17 @@ async fn transcriptions(
             _ => {} // temperature, timestamp_granularities[] ...: accepted, not used
         }
     }
-    if !matches!(format.as_str(), "json" | "text" | "srt" | "vtt" | "verbose_json") {
+    if !matches!(
+        format.as_str(),
+        "json" | "text" | "srt" | "vtt" | "verbose_json"
+    ) {
         return Err(ServiceError::BadRequest(format!(
             "response_format {format:?} is not one of json, text, srt, vtt, verbose_json"
         )));
     }
-    let (filename, bytes) =
-        file.ok_or_else(|| ServiceError::BadRequest("the multipart field \"file\" is missing".into()))?;
+    let (filename, bytes) = file.ok_or_else(|| {
+        ServiceError::BadRequest("the multipart field \"file\" is missing".into())
+    })?;
     let samples = tokio::task::spawn_blocking(move || -> Result<Vec<f32>, ServiceError> {
         let audio = ownvoice_audio::decode_bytes(bytes.to_vec(), Path::new(&filename))?;
         Ok(ownvoice_audio::decode::to_16k(audio)?)
@@ -183,11 +188,18 @@ async fn transcriptions(
 
 fn render(r: &AsrResult, format: &str) -> Response {
     let text = |body: String, mime: &'static str| {
-        ([(header::CONTENT_TYPE, HeaderValue::from_static(mime))], body).into_response()
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(mime))],
+            body,
+        )
+            .into_response()
     };
     match format {
         "text" => text(format!("{}\n", r.text), "text/plain; charset=utf-8"),
-        "srt" => text(ownvoice_asr::subtitles::srt(&r.segments), "application/x-subrip"),
+        "srt" => text(
+            ownvoice_asr::subtitles::srt(&r.segments),
+            "application/x-subrip",
+        ),
         "vtt" => text(ownvoice_asr::subtitles::vtt(&r.segments), "text/vtt"),
         "verbose_json" => {
             let segments: Vec<_> = r
@@ -264,7 +276,11 @@ async fn speech(
             Some((bytes, (rx, head)))
         },
     );
-    let mime = if format == "wav" { "audio/wav" } else { "audio/pcm" };
+    let mime = if format == "wav" {
+        "audio/wav"
+    } else {
+        "audio/pcm"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),

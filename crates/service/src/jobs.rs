@@ -50,7 +50,11 @@ impl Jobs {
 
     /// A slot if one is free now, else `None` (for optional work such as dictation partials).
     pub fn try_acquire(&self) -> Option<JobPermit> {
-        self.semaphore.clone().try_acquire_owned().ok().map(JobPermit)
+        self.semaphore
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(JobPermit)
     }
 
     /// Jobs waiting for a slot now.
@@ -83,7 +87,10 @@ mod tests {
         while jobs.waiting() < 2 {
             tokio::task::yield_now().await;
         }
-        assert!(matches!(jobs.acquire().await, Err(ServiceError::Busy(1, 2))));
+        assert!(matches!(
+            jobs.acquire().await,
+            Err(ServiceError::Busy(1, 2))
+        ));
         drop(first);
         a.await.unwrap().unwrap();
         b.await.unwrap().unwrap();

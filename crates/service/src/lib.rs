@@ -14,8 +14,8 @@ pub mod jobs;
 pub mod mdns;
 pub mod pcm;
 pub mod synth;
-pub mod wyoming;
 mod ws;
+pub mod wyoming;
 
 pub use engine::{AsrRequest, AsrResult, Engine, EngineConfig, Person, SynthStream, Voice};
 pub use error::ServiceError;

@@ -16,7 +16,7 @@ pub fn to_mono_f32(bytes: &[u8], width: usize, channels: usize) -> Result<Vec<f3
         )));
     }
     let frame = width * channels;
-    if bytes.len() % frame != 0 {
+    if !bytes.len().is_multiple_of(frame) {
         return Err(ServiceError::BadRequest(format!(
             "{} bytes of PCM is not a whole number of {frame}-byte frames",
             bytes.len()

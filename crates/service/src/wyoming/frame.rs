@@ -141,13 +141,17 @@ struct Header {
     payload_length: usize,
 }
 
-fn length(header: &Map<String, Value>, field: &'static str, limit: usize) -> Result<usize, FrameError> {
+fn length(
+    header: &Map<String, Value>,
+    field: &'static str,
+    limit: usize,
+) -> Result<usize, FrameError> {
     match header.get(field) {
         None | Some(Value::Null) => Ok(0),
         Some(Value::Number(n)) => {
-            let len = n
-                .as_u64()
-                .ok_or_else(|| FrameError::BadHeader(format!("{field} is not a non-negative integer")))?;
+            let len = n.as_u64().ok_or_else(|| {
+                FrameError::BadHeader(format!("{field} is not a non-negative integer"))
+            })?;
             if len > limit as u64 {
                 return Err(FrameError::TooLarge { field, len, limit });
             }
@@ -319,7 +323,9 @@ mod tests {
 
     #[test]
     fn inline_data_merges_with_data_bytes() {
-        let mut wire = br#"{"type":"transcribe","data":{"name":"a","language":"en"},"data_length":13}"#.to_vec();
+        let mut wire =
+            br#"{"type":"transcribe","data":{"name":"a","language":"en"},"data_length":13}"#
+                .to_vec();
         wire.push(b'\n');
         wire.extend_from_slice(br#"{"name":"b"}"#);
         wire.push(b' ');
@@ -352,7 +358,10 @@ mod tests {
             })
         ));
         let wire = b"{\"type\":\"x\",\"data_length\":-1}\n";
-        assert!(matches!(parse_all(wire, &limits()).1, Some(FrameError::BadHeader(_))));
+        assert!(matches!(
+            parse_all(wire, &limits()).1,
+            Some(FrameError::BadHeader(_))
+        ));
     }
 
     #[test]
@@ -365,8 +374,16 @@ mod tests {
             assert!(events.is_empty(), "cut at {cut}");
             assert!(err.is_some(), "cut at {cut} must be an error");
         }
-        for bad in [&b"not json\n"[..], b"[1,2]\n", b"{\"type\":5}\n", b"{\"data\":{}}\n"] {
-            assert!(matches!(parse_all(bad, &limits()).1, Some(FrameError::BadHeader(_))));
+        for bad in [
+            &b"not json\n"[..],
+            b"[1,2]\n",
+            b"{\"type\":5}\n",
+            b"{\"data\":{}}\n",
+        ] {
+            assert!(matches!(
+                parse_all(bad, &limits()).1,
+                Some(FrameError::BadHeader(_))
+            ));
         }
         let long = vec![b'a'; 70 * 1024];
         assert!(matches!(

@@ -75,7 +75,10 @@ pub async fn serve(listener: TcpListener, role: Role, engine: Arc<Engine>, confi
             continue;
         }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::warn!("wyoming: refused {peer}: {} connections open", config.max_connections);
+            tracing::warn!(
+                "wyoming: refused {peer}: {} connections open",
+                config.max_connections
+            );
             continue;
         };
         let engine = engine.clone();
@@ -83,7 +86,10 @@ pub async fn serve(listener: TcpListener, role: Role, engine: Arc<Engine>, confi
         tokio::spawn(async move {
             let _permit = permit;
             let _ = stream.set_nodelay(true);
-            if let Err(e) = Connection::new(stream, peer, role, engine, config).run().await {
+            if let Err(e) = Connection::new(stream, peer, role, engine, config)
+                .run()
+                .await
+            {
                 tracing::debug!("wyoming {peer}: {e}");
             }
         });
@@ -242,7 +248,8 @@ impl Connection {
             }
             "ping" => {
                 let text = str_field(&e.data, "text");
-                self.send(Event::with_data("pong", json!({ "text": text }))).await?;
+                self.send(Event::with_data("pong", json!({ "text": text })))
+                    .await?;
             }
             "transcribe" => {
                 self.request = AsrRequest {
@@ -359,12 +366,14 @@ impl Connection {
         let mut s = self.engine.synthesize(text, voice.as_deref(), 1.0).await?;
         let fmt = json!({"rate": s.sample_rate, "width": 2, "channels": 1});
         if start {
-            self.send(Event::with_data("audio-start", fmt.clone())).await?;
+            self.send(Event::with_data("audio-start", fmt.clone()))
+                .await?;
         }
         while let Some(chunk) = s.chunks.recv().await {
             let chunk = chunk?;
             for piece in chunk.chunks(SAMPLES_PER_CHUNK) {
-                let e = Event::with_data("audio-chunk", fmt.clone()).with_payload(pcm::to_pcm16(piece));
+                let e =
+                    Event::with_data("audio-chunk", fmt.clone()).with_payload(pcm::to_pcm16(piece));
                 self.send(e).await?;
             }
         }
@@ -407,15 +416,24 @@ mod tests {
             complete_sentences("Hello there. How are"),
             ("Hello there.".into(), " How are".into())
         );
-        assert_eq!(complete_sentences("No end yet"), (String::new(), "No end yet".into()));
-        assert_eq!(complete_sentences("3.5 kg"), (String::new(), "3.5 kg".into()));
+        assert_eq!(
+            complete_sentences("No end yet"),
+            (String::new(), "No end yet".into())
+        );
+        assert_eq!(
+            complete_sentences("3.5 kg"),
+            (String::new(), "3.5 kg".into())
+        );
     }
 
     #[test]
     fn allow_list() {
         let mut c = WyomingConfig::default();
         assert!(allowed(&c, "10.0.0.5".parse().unwrap()));
-        c.allow = Some(vec!["192.168.1.0/24".parse().unwrap(), "127.0.0.1/32".parse().unwrap()]);
+        c.allow = Some(vec![
+            "192.168.1.0/24".parse().unwrap(),
+            "127.0.0.1/32".parse().unwrap(),
+        ]);
         assert!(allowed(&c, "192.168.1.77".parse().unwrap()));
         assert!(allowed(&c, "::ffff:127.0.0.1".parse().unwrap()));
         assert!(!allowed(&c, "192.168.2.1".parse().unwrap()));
