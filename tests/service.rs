@@ -67,17 +67,16 @@ struct Server {
 
 impl Server {
     fn start(env: &Env, extra: &[&str]) -> Server {
+        // Ephemeral loopback ports, unless `extra` sets an address itself.
+        let mut args = vec!["serve"];
+        for flag in ["--wyoming-asr", "--wyoming-tts", "--http"] {
+            if !extra.contains(&flag) {
+                args.extend([flag, "127.0.0.1:0"]);
+            }
+        }
         let mut child = env
             .cmd()
-            .args([
-                "serve",
-                "--wyoming-asr",
-                "127.0.0.1:0",
-                "--wyoming-tts",
-                "127.0.0.1:0",
-                "--http",
-                "127.0.0.1:0",
-            ])
+            .args(args)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -591,4 +590,74 @@ fn bearer_token_is_required_when_configured() {
     assert_eq!(code(None), "401");
     assert_eq!(code(Some("wrong")), "401");
     assert_eq!(code(Some("s3cret-token-0123456789")), "200");
+}
+
+/// The first non-loopback IPv4 address of this machine (from `ip -4 -o addr`).
+fn lan_ipv4() -> String {
+    let out = Command::new("ip")
+        .args(["-4", "-o", "addr"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .map(|cidr| cidr.split('/').next().unwrap().to_string())
+        .find(|ip| !ip.starts_with("127."))
+        .expect("this test needs a non-loopback IPv4 interface")
+}
+
+#[test]
+fn lan_wyoming_ports_are_advertised_over_zeroconf() {
+    let env = Env::new();
+    let ip = lan_ipv4();
+    let asr = format!("{ip}:0");
+    let tts = format!("{ip}:0");
+    let server = Server::start(
+        &env,
+        &[
+            "--allow-lan",
+            "--wyoming-asr",
+            &asr,
+            "--wyoming-tts",
+            &tts,
+            "--wyoming-allow",
+            "127.0.0.1",
+            "--no-http",
+        ],
+    );
+    let want: Vec<u16> = ["wyoming_asr", "wyoming_tts"]
+        .iter()
+        .map(|k| server.addr(k).rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    let browser = mdns_sd::ServiceDaemon::new().unwrap();
+    let rx = browser.browse("_wyoming._tcp.local.").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = std::collections::BTreeMap::new();
+    while Instant::now() < deadline && seen.len() < 2 {
+        if let Ok(mdns_sd::ServiceEvent::ServiceResolved(info)) =
+            rx.recv_timeout(Duration::from_millis(500))
+        {
+            if want.contains(&info.get_port()) {
+                seen.insert(info.get_fullname().to_string(), info.get_port());
+            }
+        }
+    }
+    let _ = browser.shutdown();
+    assert_eq!(seen.len(), 2, "advertised: {seen:?}");
+    assert!(
+        seen.keys().any(|k| k.starts_with("ownvoice-stt.")),
+        "{seen:?}"
+    );
+    // The allow-list holds: this machine's LAN address is not on it, so a client from there is
+    // refused (closed without a reply).
+    let mut s = TcpStream::connect(server.addr("wyoming_asr")).unwrap();
+    let _ = s.write_all(b"{\"type\":\"describe\"}\n");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(
+        got.is_empty(),
+        "a client outside --wyoming-allow got {:?}",
+        String::from_utf8_lossy(&got)
+    );
 }
