@@ -4,10 +4,12 @@
 //! - [`mel`]: librosa's Slaney mel filter banks (also embedded in converted Whisper models).
 //! - [`stft`]: centred, reflect-padded, Hann-windowed power spectrogram.
 //! - [`logmel`]: Whisper's log-mel spectrogram, `[n_mels, n_frames]` (80 or 128 bands).
+//! - [`f0`]: fundamental frequency by YIN, for comparing voices' pitch.
 //! - [`speaker_mel`]: the speaker encoder's 40-band mel spectrogram (Resemblyzer), `[40, n_frames]`.
 //!
 //! All take 16 kHz mono `f32` samples in `[-1, 1]`.
 
+pub mod f0;
 pub mod logmel;
 pub mod mel;
 pub mod speaker_mel;

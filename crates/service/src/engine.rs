@@ -14,8 +14,8 @@ use ownvoice_vad::{SileroVad, VadConfig};
 use tokio::sync::mpsc;
 
 use crate::jobs::Jobs;
-use crate::synth::Synthesizer;
 use crate::{hallucination, ServiceError};
+use ownvoice_tts::Synthesizer;
 
 /// Cosine between an utterance's d-vector and a voice print at or above which a request is
 /// routed to that person (the speaker-verification threshold of `ownvoice verify`).

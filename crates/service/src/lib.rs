@@ -1,7 +1,7 @@
 //! The ownvoice service: what lets Home Assistant and local apps reach a person's models.
 //!
 //! - [`engine`]: the models in memory and the two jobs, transcription and synthesis, behind a
-//!   bounded queue ([`jobs`]); the non-speech filter ([`hallucination`]); voices ([`synth`]).
+//!   bounded queue ([`jobs`]); the non-speech filter ([`hallucination`]); voices are [`ownvoice_tts::Synthesizer`]s.
 //! - [`wyoming`]: the Wyoming protocol (framing, `describe`/`info`, transcribe, synthesize and
 //!   streaming synthesis), as served by wyoming-faster-whisper and wyoming-piper.
 
@@ -13,7 +13,6 @@ pub mod http;
 pub mod jobs;
 pub mod mdns;
 pub mod pcm;
-pub mod synth;
 mod ws;
 pub mod wyoming;
 

@@ -1,7 +1,10 @@
-//! The voices the service speaks with, behind one trait so stock Piper voices and a person's
-//! fitted voice are served the same way.
+//! One trait for every voice (a Piper voice, a Kokoro style pack, a person's fitted Kokoro
+//! voice), so `speak`, the service and voice fitting treat them alike.
 
-use ownvoice_tts::{PiperVoice, SynthOptions, TtsError};
+use std::sync::{Arc, Mutex};
+
+use crate::kokoro::{Kokoro, StylePack};
+use crate::{PiperVoice, SynthOptions, TtsError};
 
 /// A text-to-speech voice that synthesises sentence by sentence.
 pub trait Synthesizer: Send {
@@ -37,5 +40,33 @@ impl Synthesizer for PiperVoice {
             ..SynthOptions::default()
         };
         self.synthesize_phonemes(unit, &opts)
+    }
+}
+
+/// A Kokoro voice: the shared model and a style pack.
+pub struct KokoroVoice {
+    /// The model, shared between voices (one ONNX session, ~300 MB).
+    pub model: Arc<Mutex<Kokoro>>,
+    /// The voice's style pack.
+    pub pack: StylePack,
+}
+
+impl Synthesizer for KokoroVoice {
+    fn sample_rate(&self) -> u32 {
+        crate::kokoro::SAMPLE_RATE
+    }
+
+    fn sentences(&mut self, text: &str) -> Result<Vec<String>, TtsError> {
+        self.model
+            .lock()
+            .map_err(|_| TtsError::Espeak("Kokoro model lock poisoned".into()))?
+            .sentences(text)
+    }
+
+    fn synthesize_unit(&mut self, unit: &str, speed: f32) -> Result<Vec<f32>, TtsError> {
+        self.model
+            .lock()
+            .map_err(|_| TtsError::Espeak("Kokoro model lock poisoned".into()))?
+            .synthesize_pack(unit, &self.pack, speed.clamp(0.25, 4.0))
     }
 }
