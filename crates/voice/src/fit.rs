@@ -1,0 +1,325 @@
+//! Fitting a Kokoro style pack to a person's voice.
+//!
+//! Objective (minimised): `−similarity + wer_weight · WER + penalty_weight · penalty`, where
+//! *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking the fit
+//! sentences and the person's voice print (the mean d-vector of their training takes), *WER* is
+//! Whisper's word error rate on those sentences (intelligibility), and *penalty* is the distance
+//! from the stock styles' span ([`crate::space`]). The search is sep-CMA-ES ([`crate::cmaes`]);
+//! each generation's candidates are evaluated in parallel by worker threads, each with its own
+//! Kokoro session and speaker encoder. The anchor is KVoiceWalk, which walked Kokoro's style
+//! space against a speaker-similarity score (random walk; CMA-ES here).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ownvoice_asr::{DecodeOptions, WhisperModel};
+use ownvoice_speaker::{Embedding, SpeakerEncoder};
+use ownvoice_tts::kokoro::{Kokoro, StylePack, SAMPLE_RATE};
+use serde::{Deserialize, Serialize};
+
+use crate::cmaes::State;
+use crate::space::Space;
+use crate::VoiceError;
+
+/// Sentences each candidate speaks (about 5 s of speech together).
+pub const FIT_SENTENCES: [&str; 2] = [
+    "I would like a cup of coffee in the morning, please.",
+    "Remind me to call my sister when I get home tonight.",
+];
+
+/// Files the evaluators load (one copy per worker).
+#[derive(Debug, Clone)]
+pub struct ModelPaths {
+    /// `kokoro.onnx`.
+    pub kokoro: std::path::PathBuf,
+    /// Kokoro's `vocab.json`.
+    pub vocab: std::path::PathBuf,
+    /// The GE2E speaker encoder (`encoder.onnx`).
+    pub encoder: std::path::PathBuf,
+}
+
+/// Fitting settings.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    /// Time budget, minutes: fitting stops after the generation that passes it.
+    pub minutes: f64,
+    /// At most this many generations (`None`: the time budget decides).
+    pub max_generations: Option<u64>,
+    /// Seed of the search.
+    pub seed: u64,
+    /// Offspring per generation (`None`: CMA-ES's default, 20 for 261 coordinates).
+    pub lambda: Option<usize>,
+    /// Initial step size (in logit units and spreads).
+    pub sigma0: f64,
+    /// Worker threads evaluating candidates at once.
+    pub workers: usize,
+    /// Weight of the WER term.
+    pub wer_weight: f64,
+    /// Weight of the naturalness penalty.
+    pub penalty_weight: f64,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            minutes: 30.0,
+            max_generations: None,
+            seed: 1234,
+            lambda: None,
+            sigma0: 0.3,
+            workers: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4),
+            wer_weight: 0.5,
+            penalty_weight: 0.02,
+        }
+    }
+}
+
+/// One candidate's scores.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Cosine to the voice print.
+    pub similarity: f32,
+    /// WER (fraction) of Whisper on the fit sentences.
+    pub wer: f64,
+    /// Distance from the stock span (mean square offset, in spreads).
+    pub penalty: f64,
+    /// The objective (lower is better).
+    pub cost: f64,
+}
+
+/// Scores candidates: a Kokoro session, a speaker encoder, Whisper.
+pub struct Evaluator {
+    kokoro: Kokoro,
+    encoder: SpeakerEncoder,
+    whisper: Arc<WhisperModel>,
+    phonemes: Vec<String>,
+}
+
+impl Evaluator {
+    /// Loads the models (ONNX Runtime must be initialised), one inference thread each.
+    ///
+    /// # Errors
+    /// Model loading errors.
+    pub fn new(paths: &ModelPaths, whisper: Arc<WhisperModel>) -> Result<Evaluator, VoiceError> {
+        let kokoro = Kokoro::load(&paths.kokoro, &paths.vocab, 1)?;
+        let mut phonemes = Vec::new();
+        for s in FIT_SENTENCES {
+            phonemes.extend(kokoro.sentences(s)?);
+        }
+        Ok(Evaluator {
+            kokoro,
+            encoder: SpeakerEncoder::load(&paths.encoder, 1)?,
+            whisper,
+            phonemes,
+        })
+    }
+
+    /// Speaks the fit sentences with `pack`: 16 kHz audio per sentence.
+    fn speak(&mut self, pack: &StylePack) -> Result<Vec<Vec<f32>>, VoiceError> {
+        let mut out = Vec::new();
+        for ph in &self.phonemes {
+            let audio = self.kokoro.synthesize_pack(ph, pack, 1.0)?;
+            out.push(ownvoice_audio::resample::resample(
+                &audio,
+                SAMPLE_RATE,
+                16_000,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Scores `pack` against `print`.
+    ///
+    /// # Errors
+    /// Inference errors.
+    pub fn score(
+        &mut self,
+        pack: &StylePack,
+        print: &Embedding,
+        penalty: f64,
+        cfg: &FitConfig,
+    ) -> Result<Score, VoiceError> {
+        let speech = self.speak(pack)?;
+        let joined: Vec<f32> = speech.concat();
+        let similarity = self.encoder.embed_utterance(&joined)?.cosine(print);
+        let opts = DecodeOptions {
+            threads: 1,
+            audio_ctx: Some(ownvoice_asr::transcribe::MIN_AUDIO_CTX),
+            ..DecodeOptions::default()
+        };
+        let mut heard = Vec::new();
+        for s in &speech {
+            heard.push(self.whisper.transcribe(s, &opts)?.text);
+        }
+        let wer = ownvoice_asr::wer::wer(&FIT_SENTENCES.join(" "), &heard.join(" "));
+        let cost = -(similarity as f64) + cfg.wer_weight * wer + cfg.penalty_weight * penalty;
+        Ok(Score {
+            similarity,
+            wer,
+            penalty,
+            cost,
+        })
+    }
+}
+
+/// A fitting run's checkpoint: the optimiser state and the best candidate so far.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// sep-CMA-ES state.
+    pub state: State,
+    /// Score of `state.best`.
+    pub best_score: Option<Score>,
+    /// Candidates evaluated so far.
+    pub evaluations: usize,
+    /// Seconds spent so far (over all sessions).
+    pub seconds: f64,
+    /// Scores of the stock packs (name, score), measured before the search.
+    pub stock: Vec<(String, Score)>,
+}
+
+/// Told after every generation; returns false to stop.
+pub trait FitProgress {
+    /// A generation finished (`checkpoint` is ready to be saved).
+    fn generation(&mut self, checkpoint: &Checkpoint) -> bool;
+}
+
+/// What a fit produced.
+#[derive(Debug, Clone)]
+pub struct FitResult {
+    /// The fitted style pack.
+    pub pack: StylePack,
+    /// Its score.
+    pub score: Score,
+    /// The final checkpoint.
+    pub checkpoint: Checkpoint,
+}
+
+fn evaluate_all(
+    evaluators: &mut [Evaluator],
+    space: &Space,
+    xs: &[Vec<f64>],
+    print: &Embedding,
+    cfg: &FitConfig,
+) -> Result<Vec<Score>, VoiceError> {
+    let w = evaluators.len();
+    let mut results: Vec<Option<Result<Score, VoiceError>>> = (0..xs.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = evaluators
+            .iter_mut()
+            .enumerate()
+            .map(|(wi, ev)| {
+                s.spawn(move || {
+                    (wi..xs.len())
+                        .step_by(w)
+                        .map(|i| {
+                            let x = &xs[i];
+                            (i, ev.score(&space.pack(x), print, space.penalty(x), cfg))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().expect("evaluator thread") {
+                results[i] = Some(r);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.expect("every candidate scored"))
+        .collect()
+}
+
+/// Fits a voice to `print` (the person's mean d-vector). `resume` continues a checkpoint made
+/// with the same stock packs and seed.
+///
+/// # Errors
+/// Inference errors; [`VoiceError::Input`] for a checkpoint of another search space.
+pub fn fit(
+    paths: &ModelPaths,
+    whisper: Arc<WhisperModel>,
+    space: &Space,
+    print: &Embedding,
+    cfg: &FitConfig,
+    resume: Option<Checkpoint>,
+    progress: &mut dyn FitProgress,
+) -> Result<FitResult, VoiceError> {
+    let started = Instant::now();
+    let mut evaluators = (0..cfg.workers.max(1))
+        .map(|_| Evaluator::new(paths, whisper.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ck = match resume {
+        Some(c) if c.state.mean.len() == space.dim() => c,
+        Some(c) => {
+            return Err(VoiceError::Input(format!(
+                "the checkpoint has {} coordinates, this search {}",
+                c.state.mean.len(),
+                space.dim()
+            )))
+        }
+        None => {
+            // Score the stock packs first: the best one is where the search starts.
+            let starts: Vec<Vec<f64>> = (0..space.stock.len()).map(|i| space.start(i)).collect();
+            let packs: Vec<Vec<f64>> = starts.clone();
+            let scores = evaluate_all(&mut evaluators, space, &packs, print, cfg)?;
+            let best = (0..scores.len())
+                .min_by(|&a, &b| scores[a].cost.total_cmp(&scores[b].cost))
+                .unwrap_or(0);
+            let mut state = State::new(starts[best].clone(), cfg.sigma0, cfg.lambda, cfg.seed);
+            state.best = Some((starts[best].clone(), scores[best].cost));
+            Checkpoint {
+                state,
+                best_score: Some(scores[best]),
+                evaluations: scores.len(),
+                seconds: 0.0,
+                stock: space
+                    .stock
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .zip(scores)
+                    .collect(),
+            }
+        }
+    };
+    let spent_before = ck.seconds;
+    loop {
+        let elapsed = spent_before + started.elapsed().as_secs_f64();
+        if elapsed >= cfg.minutes * 60.0
+            || cfg
+                .max_generations
+                .is_some_and(|g| ck.state.generation >= g)
+        {
+            break;
+        }
+        let (xs, ys) = ck.state.ask();
+        let scores = evaluate_all(&mut evaluators, space, &xs, print, cfg)?;
+        let costs: Vec<f64> = scores.iter().map(|s| s.cost).collect();
+        let before = ck.state.best.as_ref().map(|b| b.1);
+        ck.state.tell(&xs, &ys, &costs);
+        if ck.state.best.as_ref().map(|b| b.1) != before {
+            let i = (0..costs.len())
+                .min_by(|&a, &b| costs[a].total_cmp(&costs[b]))
+                .expect("a generation has candidates");
+            ck.best_score = Some(scores[i]);
+        }
+        ck.evaluations += xs.len();
+        ck.seconds = spent_before + started.elapsed().as_secs_f64();
+        if !progress.generation(&ck) {
+            break;
+        }
+    }
+    ck.seconds = spent_before + started.elapsed().as_secs_f64();
+    let (x, _) = ck
+        .state
+        .best
+        .clone()
+        .ok_or_else(|| VoiceError::Input("no candidate was evaluated".into()))?;
+    Ok(FitResult {
+        pack: space.pack(&x),
+        score: ck.best_score.expect("a best point has a score"),
+        checkpoint: ck,
+    })
+}

@@ -1,0 +1,28 @@
+//! Personal TTS voices: a Kokoro style fitted to a person's own speech, on this device.
+//!
+//! - [`cmaes`]: sep-CMA-ES (Ros & Hansen 2008), the derivative-free optimiser.
+//! - [`space`]: the search space — a mix of the stock style packs plus an offset in units of the
+//!   stock styles' spread — and the penalty that keeps it near natural styles.
+//! - [`fit`]: the objective (speaker-encoder cosine to the person's takes, Whisper WER of the
+//!   synthesised sentences, the naturalness penalty), evaluated in parallel, with checkpoints.
+//! - [`report`]: how a voice compares with the person's real takes (similarity, WER, F0, speed).
+
+pub mod cmaes;
+pub mod fit;
+pub mod report;
+pub mod space;
+
+/// Errors of voice fitting.
+#[derive(Debug, thiserror::Error)]
+pub enum VoiceError {
+    #[error(transparent)]
+    Tts(#[from] ownvoice_tts::TtsError),
+    #[error(transparent)]
+    Speaker(#[from] ownvoice_speaker::SpeakerError),
+    #[error(transparent)]
+    Asr(#[from] ownvoice_asr::transcribe::AsrError),
+    #[error(transparent)]
+    Audio(#[from] ownvoice_audio::AudioError),
+    #[error("{0}")]
+    Input(String),
+}

@@ -1,0 +1,104 @@
+//! The search space of voice fitting.
+//!
+//! A point `x` has `k + 256` coordinates for `k` stock style packs: `k` logits whose softmax
+//! mixes the stock packs row by row (a convex mix stays among natural styles), then a 256-d
+//! offset added to every row, in units of the stock styles' spread (the standard deviation of
+//! each style dimension over all rows of all stock packs). The penalty is the offset's mean
+//! square: 0 inside the stock packs' span, 1 at one spread away.
+
+use ownvoice_tts::kokoro::{StylePack, PACK_ROWS, STYLE_DIM};
+
+/// The stock packs and their spread.
+pub struct Space {
+    /// Stock packs (name, pack).
+    pub stock: Vec<(String, StylePack)>,
+    /// Standard deviation of each of the 256 style dimensions over all stock rows.
+    pub spread: Vec<f32>,
+}
+
+impl Space {
+    /// A space over `stock` (at least one pack).
+    pub fn new(stock: Vec<(String, StylePack)>) -> Space {
+        let n = (stock.len() * PACK_ROWS) as f64;
+        let mut spread = vec![0f32; STYLE_DIM];
+        for (d, s) in spread.iter_mut().enumerate() {
+            let vals = stock
+                .iter()
+                .flat_map(|(_, p)| (0..PACK_ROWS).map(move |r| p.rows[r * STYLE_DIM + d] as f64));
+            let (sum, sq) = vals.fold((0.0, 0.0), |(a, b), v| (a + v, b + v * v));
+            let mean = sum / n;
+            *s = ((sq / n - mean * mean).max(0.0).sqrt()) as f32;
+        }
+        Space { stock, spread }
+    }
+
+    /// Coordinates of a point.
+    pub fn dim(&self) -> usize {
+        self.stock.len() + STYLE_DIM
+    }
+
+    /// The start: stock pack `favoured` weighted e² ≈ 7.4 times each other, no offset.
+    pub fn start(&self, favoured: usize) -> Vec<f64> {
+        let mut x = vec![0.0; self.dim()];
+        if favoured < self.stock.len() {
+            x[favoured] = 2.0;
+        }
+        x
+    }
+
+    /// Mixing weights of the stock packs at `x` (softmax of the logits).
+    pub fn weights(&self, x: &[f64]) -> Vec<f64> {
+        let k = self.stock.len();
+        let max = x[..k].iter().copied().fold(f64::MIN, f64::max);
+        let e: Vec<f64> = x[..k].iter().map(|v| (v - max).exp()).collect();
+        let sum: f64 = e.iter().sum();
+        e.iter().map(|v| v / sum).collect()
+    }
+
+    /// The style pack at `x`.
+    pub fn pack(&self, x: &[f64]) -> StylePack {
+        let k = self.stock.len();
+        let w = self.weights(x);
+        let mut rows = vec![0f32; PACK_ROWS * STYLE_DIM];
+        for (wi, (_, p)) in w.iter().zip(&self.stock) {
+            for (r, v) in rows.iter_mut().zip(&p.rows) {
+                *r += *wi as f32 * v;
+            }
+        }
+        for row in rows.chunks_exact_mut(STYLE_DIM) {
+            for ((v, o), s) in row.iter_mut().zip(&x[k..]).zip(&self.spread) {
+                *v += *o as f32 * s;
+            }
+        }
+        StylePack { rows }
+    }
+
+    /// Distance from the stock span: mean square of the offset, in spreads.
+    pub fn penalty(&self, x: &[f64]) -> f64 {
+        let off = &x[self.stock.len()..];
+        off.iter().map(|v| v * v).sum::<f64>() / off.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(v: f32) -> StylePack {
+        StylePack {
+            rows: vec![v; PACK_ROWS * STYLE_DIM],
+        }
+    }
+
+    #[test]
+    fn mixes_and_offsets() {
+        let s = Space::new(vec![("a".into(), pack(0.0)), ("b".into(), pack(2.0))]);
+        assert!((s.spread[0] - 1.0).abs() < 1e-6);
+        let mut x = vec![0.0; s.dim()];
+        assert!((s.pack(&x).rows[0] - 1.0).abs() < 1e-6);
+        x[2] = 0.5;
+        assert!((s.pack(&x).rows[0] - 1.5).abs() < 1e-6);
+        assert!((s.penalty(&x) - 0.25 / 256.0).abs() < 1e-9);
+        assert!(s.weights(&s.start(1))[1] > 0.85);
+    }
+}
