@@ -14,7 +14,6 @@ use ownvoice_service::http::HttpConfig;
 use ownvoice_service::wyoming::{Role, WyomingConfig};
 use ownvoice_service::{Engine, EngineConfig, Person, Voice};
 use ownvoice_speaker::Embedding;
-use ownvoice_tts::PiperVoice;
 
 use crate::{context, keys};
 
@@ -58,7 +57,8 @@ pub struct ServeArgs {
     /// Whisper models to load (repeatable); the first is the default.
     #[arg(long = "model", default_value = "tiny.en")]
     models: Vec<String>,
-    /// Stock voices to load (repeatable); the first is the default.
+    /// Voices to load (repeatable; joe, kokoro or a Kokoro style name); the first is the
+    /// default. Each --person with a fitted voice is added under their name.
     #[arg(long = "voice", default_value = "joe")]
     voices: Vec<String>,
     /// Unlock this person's profile for the service (repeatable).
@@ -187,25 +187,32 @@ pub fn build_engine(
         asr.insert(m.clone(), Arc::new(context::load_whisper(m)?));
     }
     let cache = context::models();
+    let mut loader = crate::voices::VoiceLoader::new(config.threads);
     let mut loaded = Vec::new();
     for v in voices {
-        let model = cache
-            .file(v, "voice.onnx")
-            .with_context(|| format!("voice {v:?} (fetched voices: joe)"))?;
-        let cfg = cache.file(v, "voice.onnx.json")?;
-        let piper = PiperVoice::load(&model, &cfg, config.threads)?;
-        loaded.push(Voice::new(
-            v,
-            &format!("Piper voice {v}"),
-            &["en_US"],
-            None,
-            Box::new(piper),
-        ));
+        let l = loader.load(v)?;
+        loaded.push(Voice::new(v, &l.description, &["en_US"], l.person.as_deref(), l.synth));
     }
     let people = people
         .iter()
         .map(|p| unlock(p, models))
         .collect::<Result<Vec<_>>>()?;
+    // An unlocked person's fitted voice is served under their name, and only then.
+    for p in &people {
+        if voices.contains(&p.name) {
+            continue;
+        }
+        if let Some(pack) = crate::voices::person_pack(&p.name)? {
+            let synth = loader.own_voice(pack)?;
+            loaded.push(Voice::new(
+                &p.name,
+                &format!("{}'s own voice (Kokoro, fitted)", p.name),
+                &["en_US"],
+                Some(&p.name),
+                synth,
+            ));
+        }
+    }
     let vad = cache.file("silero-vad", "silero_vad.onnx")?;
     let encoder = if people.iter().any(|p| p.print.is_some()) {
         Some(crate::cmd_speaker::load_encoder()?)

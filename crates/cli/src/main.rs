@@ -19,11 +19,13 @@ mod cmd_share;
 mod cmd_speak;
 mod cmd_speaker;
 mod cmd_transcribe;
+mod cmd_voice;
 mod context;
 mod keys;
 mod prompts;
 mod recorder;
 mod term;
+mod voices;
 
 use std::process::ExitCode;
 
@@ -82,6 +84,9 @@ enum Command {
     Serve(cmd_serve::ServeArgs),
     /// Dictate from the microphone: each utterance printed (or typed with --type) as you pause.
     Dictate(cmd_dictate::DictateArgs),
+    /// A TTS voice fitted to a person's own speech: `voice train`, `voice report`.
+    #[command(subcommand)]
+    Voice(cmd_voice::VoiceCommand),
     /// Write model input features (Whisper log-mel, speaker-encoder mel) as .npy.
     #[command(subcommand)]
     Features(cmd_features::FeaturesCommand),
@@ -128,6 +133,7 @@ fn main() -> ExitCode {
         Command::Identify(a) => cmd_speaker::identify(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::Dictate(a) => cmd_dictate::run(a),
+        Command::Voice(c) => cmd_voice::run(c),
     };
     match result {
         Ok(code) => code,

@@ -20,7 +20,7 @@ pub mod speaker_gate;
 pub mod trace;
 
 pub use dataset::{read_dataset, DatasetTake};
-pub use profile::{AdaptationRecord, ChallengeRecord, PersonProfile, TakeRecord};
+pub use profile::{AdaptationRecord, ChallengeRecord, PersonProfile, TakeRecord, VoiceRecord};
 pub use quality::{TakeQuality, Thresholds};
 pub use speaker_gate::{SpeakerPrint, GATE_THRESHOLD};
 pub use trace::LevelTrace;

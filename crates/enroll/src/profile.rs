@@ -85,6 +85,39 @@ pub struct PersonProfile {
     /// The last speaker adaptation of their Whisper model (`ownvoice adapt`).
     #[serde(default)]
     pub adaptation: Option<AdaptationRecord>,
+    /// Their fitted TTS voice (`ownvoice voice train`).
+    #[serde(default)]
+    pub voice: Option<VoiceRecord>,
+}
+
+/// What `ownvoice voice train` fitted: a Kokoro style pack (the blob `style_blob`, f32
+/// `[510, 256]` little-endian) and how it scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoiceRecord {
+    /// TTS model the style is for (`kokoro-v1.0-int8`).
+    pub model: String,
+    /// Blob holding the style pack (`None` while only a checkpoint exists).
+    pub style_blob: Option<String>,
+    /// Blob holding the resumable search checkpoint (JSON), while a fit is unfinished.
+    pub checkpoint_blob: Option<String>,
+    /// Unix time of the last update, seconds.
+    pub at: u64,
+    /// Optimiser (`sep-CMA-ES (Ros & Hansen 2008)`), seed, generations, candidates evaluated,
+    /// seconds of search.
+    pub optimizer: String,
+    pub seed: u64,
+    pub generations: u64,
+    pub evaluations: usize,
+    pub seconds: f64,
+    /// Cosine of the fitted voice to the voice print of the training takes, and its WER on the
+    /// fit sentences.
+    pub similarity: f32,
+    pub fit_wer: f64,
+    /// The best stock pack and its cosine to the same print.
+    pub best_stock: String,
+    pub best_stock_similarity: f32,
+    /// Ids of the takes held back from fitting (for the report).
+    pub heldout_takes: Vec<String>,
 }
 
 /// What `ownvoice adapt` did: the held-back WER before and after, and whether the adapted model
@@ -136,6 +169,7 @@ impl PersonProfile {
             skipped_prompts: Vec::new(),
             speaker: None,
             adaptation: None,
+            voice: None,
         }
     }
 
