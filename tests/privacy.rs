@@ -1,5 +1,6 @@
 //! The privacy promises, tested on the main job (enroll → adapt → transcribe with the person's
-//! model → speak) run by the real binary on real recordings:
+//! model → speak → fit the person's voice → speak in it) run by the real binary on real
+//! recordings:
 //!
 //! - **No plaintext:** with HOME, TMPDIR, the XDG folders and the state pointed at watched
 //!   folders, the job writes there only the device key and the profile, and no file written
@@ -147,6 +148,33 @@ impl Sandbox {
             ],
         );
         assert!(std::fs::metadata(&speech).unwrap().len() > 10_000);
+        // A personal voice: fitted (one small generation) and spoken with.
+        self.ok(
+            wrap,
+            &[
+                "voice",
+                "train",
+                "--person",
+                "ada",
+                "--generations",
+                "1",
+                "--population",
+                "4",
+            ],
+        );
+        let own = self.out.path().join("own.wav");
+        self.ok(
+            wrap,
+            &[
+                "speak",
+                "--voice",
+                "ada",
+                "In my own voice.",
+                "-o",
+                own.to_str().unwrap(),
+            ],
+        );
+        assert!(std::fs::metadata(&own).unwrap().len() > 10_000);
     }
 }
 

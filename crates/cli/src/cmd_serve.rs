@@ -191,7 +191,13 @@ pub fn build_engine(
     let mut loaded = Vec::new();
     for v in voices {
         let l = loader.load(v)?;
-        loaded.push(Voice::new(v, &l.description, &["en_US"], l.person.as_deref(), l.synth));
+        loaded.push(Voice::new(
+            v,
+            &l.description,
+            &["en_US"],
+            l.person.as_deref(),
+            l.synth,
+        ));
     }
     let people = people
         .iter()

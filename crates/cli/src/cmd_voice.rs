@@ -117,8 +117,13 @@ impl Saver<'_> {
 impl FitProgress for Saver<'_> {
     fn generation(&mut self, ck: &Checkpoint) -> bool {
         let best = ck.best_score.map_or(0.0, |s| s.similarity);
-        let stock = ck.stock.iter().map(|(_, s)| s.similarity).fold(f32::MIN, f32::max);
-        self.bar.set_position(ck.seconds.min(self.bar.length().unwrap_or(0) as f64) as u64);
+        let stock = ck
+            .stock
+            .iter()
+            .map(|(_, s)| s.similarity)
+            .fold(f32::MIN, f32::max);
+        self.bar
+            .set_position(ck.seconds.min(self.bar.length().unwrap_or(0) as f64) as u64);
         self.bar.set_message(format!(
             "gen {} · {} voices · best similarity {best:.3} (stock {stock:.3}) · WER {:.0} %",
             ck.state.generation,
@@ -380,18 +385,42 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
     }
     let f0 = |f: &Option<ownvoice_voice::report::F0Summary>| {
         f.map_or("no voiced frames".to_string(), |f| {
-            format!("{:.0} Hz (5–95 %: {:.0}–{:.0} Hz)", f.mean_hz, f.p5_hz, f.p95_hz)
+            format!(
+                "{:.0} Hz (5–95 %: {:.0}–{:.0} Hz)",
+                f.mean_hz, f.p5_hz, f.p95_hz
+            )
         })
     };
-    println!("{}'s fitted voice ({} generations, {:.0} s of search)", a.person, record.generations, record.seconds);
-    println!("  similarity to voice print   {:.3}", voice.similarity_print);
+    println!(
+        "{}'s fitted voice ({} generations, {:.0} s of search)",
+        a.person, record.generations, record.seconds
+    );
+    println!(
+        "  similarity to voice print   {:.3}",
+        voice.similarity_print
+    );
     if let Some(h) = voice.similarity_heldout {
-        println!("  similarity to held-back takes {:.3} ({} takes)", h, held.len());
+        println!(
+            "  similarity to held-back takes {:.3} ({} takes)",
+            h,
+            held.len()
+        );
     }
-    println!("  WER on {} Harvard sentences  {:.1} %", voice.sentences, 100.0 * voice.wer);
+    println!(
+        "  WER on {} Harvard sentences  {:.1} %",
+        voice.sentences,
+        100.0 * voice.wer
+    );
     println!("  F0 of the voice              {}", f0(&voice.f0_voice));
-    println!("  F0 of {:<22} {}", format!("{}'s takes", a.person), f0(&voice.f0_person));
-    println!("  real-time factor {:.2}, first audio after {:.2} s", voice.rtf, voice.first_audio_s);
+    println!(
+        "  F0 of {:<22} {}",
+        format!("{}'s takes", a.person),
+        f0(&voice.f0_person)
+    );
+    println!(
+        "  real-time factor {:.2}, first audio after {:.2} s",
+        voice.rtf, voice.first_audio_s
+    );
     for (name, r) in &stock {
         println!(
             "  stock {name:<14} similarity to held-back takes {:.3}, WER {:.1} %",
