@@ -497,8 +497,37 @@ fn requests_reach_the_right_person() {
     let env = Env::new();
     let takes = common::cathy_takes(6);
     env.enroll("cathy", takes.path());
+    // A fitted voice (one small generation) is served under her name once she is unlocked.
+    env.ok(&[
+        "voice",
+        "train",
+        "--person",
+        "cathy",
+        "--generations",
+        "1",
+        "--population",
+        "4",
+    ]);
     let mut server = Server::start(&env, &["--person", "cathy"]);
     assert_eq!(server.ready["people"], serde_json::json!(["cathy"]));
+    assert_eq!(server.ready["voices"], serde_json::json!(["joe", "cathy"]));
+    let out = tempfile::tempdir().unwrap();
+    let wav = out.path().join("own.wav");
+    let text = "The kettle is on. Please feed the cat.";
+    let r = client(
+        "wyoming_client.py",
+        &[
+            "synthesize",
+            &server.addr("wyoming_tts"),
+            text,
+            wav.to_str().unwrap(),
+            "--voice",
+            "cathy",
+        ],
+    );
+    assert_eq!(r["rate"], 24000, "{r}");
+    let heard = transcribe_file(&env, &wav);
+    assert!(wer(text, &heard) <= 0.2, "her voice heard as {heard:?}");
     let base = server.base_url();
     let d = client(
         "wyoming_client.py",

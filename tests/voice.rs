@@ -104,3 +104,69 @@ fn fitted_voice_round_trips_through_the_profile_and_is_intelligible() {
     assert!(v["f0_person"]["mean_hz"].as_f64().unwrap() > 80.0);
     assert!(v["rtf"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn an_interrupted_fit_resumes_from_its_encrypted_checkpoint() {
+    let env = Env::new();
+    let takes = common::cathy_takes(6);
+    env.enroll("cathy", takes.path());
+    let profile = env.profile("cathy");
+    let before = std::fs::metadata(&profile).unwrap().modified().unwrap();
+    let mut child = env
+        .cmd()
+        .args([
+            "voice",
+            "train",
+            "--person",
+            "cathy",
+            "--generations",
+            "50",
+            "--population",
+            "4",
+            "--workers",
+            "2",
+            "--checkpoint-every",
+            "0",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the first checkpoint (the profile is rewritten), then kill the fit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while std::fs::metadata(&profile).unwrap().modified().unwrap() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint was saved"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let shown: Value =
+        serde_json::from_str(&env.ok(&["people", "show", "cathy", "--json"])).unwrap();
+    let v = &shown["voice"];
+    assert_eq!(v["checkpoint_blob"], "voice/kokoro.checkpoint", "{v}");
+    assert_eq!(v["style_blob"], Value::Null);
+    // Running it again resumes: generation 2 is reached without starting over.
+    let r = train_more(&env);
+    assert_eq!(r["resumed"], true, "{r}");
+    assert_eq!(r["record"]["generations"], 2);
+    assert_eq!(r["record"]["checkpoint_blob"], Value::Null);
+}
+
+fn train_more(env: &Env) -> Value {
+    let out = env.ok(&[
+        "voice",
+        "train",
+        "--person",
+        "cathy",
+        "--generations",
+        "2",
+        "--population",
+        "4",
+        "--workers",
+        "2",
+        "--json",
+    ]);
+    serde_json::from_str(&out).unwrap()
+}

@@ -57,9 +57,18 @@ def rows(folder):
 
 
 def embed(paths):
+    """d-vectors by path; clips with no speech left after VAD trimming (some FSDD digits) are
+    skipped."""
     out = []
     for i in range(0, len(paths), 50):
-        out += json.loads(run(["embed", "--json", *paths[i:i + 50]]))
+        batch = paths[i:i + 50]
+        got = run(["embed", "--json", *batch], check=False)
+        if got.strip():
+            out += json.loads(got)
+        else:
+            for p in batch:
+                one = run(["embed", "--json", p], check=False)
+                out += json.loads(one) if one.strip() else []
     return {e["path"]: e["embedding"] for e in out}
 
 

@@ -160,19 +160,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         );
     }
     // Every k-th take is held back (about the asked share), the rest train.
-    let k = ((1.0 / a.heldout.clamp(0.01, 0.5)).round() as usize).max(2);
-    let mut heldout: Vec<Take> = Vec::new();
-    let mut train_takes: Vec<Take> = Vec::new();
-    for (i, t) in takes.into_iter().enumerate() {
-        if i % k == k - 1 {
-            heldout.push(t);
-        } else {
-            train_takes.push(t);
-        }
-    }
-    if heldout.is_empty() {
-        heldout.extend(train_takes.pop());
-    }
+    let (train_takes, heldout) = context::split_heldout(takes, a.heldout);
 
     let models = context::models();
     let ggml_path = models.whisper_ggml(&a.model)?;

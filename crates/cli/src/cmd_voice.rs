@@ -59,6 +59,9 @@ pub struct TrainArgs {
     /// Share of the takes held back from fitting (at least one).
     #[arg(long, default_value_t = 0.15)]
     heldout: f64,
+    /// Seconds between checkpoints saved into the profile (0: after every generation).
+    #[arg(long, default_value_t = 60.0)]
+    checkpoint_every: f64,
     /// Start afresh even if an unfinished fit's checkpoint exists.
     #[arg(long)]
     restart: bool,
@@ -98,6 +101,8 @@ struct Saver<'a> {
     profile: &'a mut PersonProfile,
     record: VoiceRecord,
     last_save: Instant,
+    every: f64,
+    quiet: bool,
     error: Option<anyhow::Error>,
 }
 
@@ -130,12 +135,17 @@ impl FitProgress for Saver<'_> {
             ck.evaluations,
             100.0 * ck.best_score.map_or(0.0, |s| s.wer)
         ));
-        if self.last_save.elapsed().as_secs_f64() >= 60.0 {
+        if self.last_save.elapsed().as_secs_f64() >= self.every {
             if let Err(e) = self.save(ck) {
                 self.error = Some(e);
                 return false;
             }
             self.last_save = Instant::now();
+            if !self.quiet {
+                self.bar.suspend(|| {
+                    eprintln!("checkpoint saved after generation {}", ck.state.generation)
+                });
+            }
         }
         true
     }
@@ -168,18 +178,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             takes.len()
         );
     }
-    let k = ((1.0 / a.heldout.clamp(0.01, 0.5)).round() as usize).max(2);
-    let (mut train, mut held) = (Vec::new(), Vec::new());
-    for (i, t) in takes.into_iter().enumerate() {
-        if i % k == k - 1 {
-            held.push(t);
-        } else {
-            train.push(t);
-        }
-    }
-    if held.is_empty() {
-        held.extend(train.pop());
-    }
+    let (train, held) = context::split_heldout(takes, a.heldout);
     let print = Embedding::mean(&train.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>());
 
     context::init_onnx()?;
@@ -245,6 +244,8 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         profile: &mut profile,
         record,
         last_save: Instant::now(),
+        every: a.checkpoint_every.max(0.0),
+        quiet: a.json,
         error: None,
     };
     let result = fit(&paths, whisper, &space, &print, &cfg, resume, &mut saver);

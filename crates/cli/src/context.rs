@@ -113,3 +113,21 @@ pub fn progress(len: usize, what: &str, quiet: bool) -> indicatif::ProgressBar {
     }
     bar
 }
+
+/// Splits takes into (train, held back): every k-th take is held back, k = round(1 / share)
+/// (at least 2), so about `share` of them; at least one is held back when there are two or more.
+pub fn split_heldout<T>(takes: Vec<T>, share: f64) -> (Vec<T>, Vec<T>) {
+    let k = ((1.0 / share.clamp(0.01, 0.5)).round() as usize).max(2);
+    let (mut train, mut held) = (Vec::new(), Vec::new());
+    for (i, t) in takes.into_iter().enumerate() {
+        if i % k == k - 1 {
+            held.push(t);
+        } else {
+            train.push(t);
+        }
+    }
+    if held.is_empty() && train.len() > 1 {
+        held.extend(train.pop());
+    }
+    (train, held)
+}

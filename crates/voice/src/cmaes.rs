@@ -160,16 +160,15 @@ impl State {
         for (pc, y) in self.p_c.iter_mut().zip(&y_w) {
             *pc = (1.0 - p.c_c) * *pc + h * cc * y;
         }
-        for d in 0..n {
+        for (d, (c, pc)) in self.diag_c.iter_mut().zip(&self.p_c).enumerate() {
             let rank_mu: f64 = p
                 .weights
                 .iter()
                 .zip(&order[..p.mu])
                 .map(|(w, &i)| w * ys[i][d] * ys[i][d])
                 .sum();
-            let c = self.diag_c[d];
-            self.diag_c[d] = (1.0 - p.c_1 - p.c_mu) * c
-                + p.c_1 * (self.p_c[d] * self.p_c[d] + (1.0 - h) * p.c_c * (2.0 - p.c_c) * c)
+            *c = (1.0 - p.c_1 - p.c_mu) * *c
+                + p.c_1 * (pc * pc + (1.0 - h) * p.c_c * (2.0 - p.c_c) * *c)
                 + p.c_mu * rank_mu;
         }
         self.sigma *= ((p.c_sigma / p.d_sigma) * (ps_norm / p.chi_n - 1.0)).exp();
