@@ -360,6 +360,31 @@ fn show(name: &str, json: bool, access_only: bool) -> Result<()> {
         ),
         None => println!("voice print: none yet"),
     }
+    match &p.adaptation {
+        Some(a) => println!(
+            "adapted {}: held-back WER {:.2} % -> {:.2} %, {}",
+            a.base_model,
+            a.heldout_wer_before * 100.0,
+            a.heldout_wer_after * 100.0,
+            if a.installed {
+                "installed"
+            } else {
+                "not installed (no better)"
+            }
+        ),
+        None => println!("adapted Whisper model: none (ownvoice adapt)"),
+    }
+    match &p.voice {
+        Some(v) if v.style_blob.is_some() => println!(
+            "fitted voice: similarity {:.3} to the voice print (best stock {} {:.3}), {} generations",
+            v.similarity, v.best_stock, v.best_stock_similarity, v.generations
+        ),
+        Some(v) => println!(
+            "fitted voice: unfinished, checkpoint after generation {} (run voice train to resume)",
+            v.generations
+        ),
+        None => println!("fitted voice: none (ownvoice voice train)"),
+    }
     println!(
         "{:<6} {:>6} {:>8} {:>8} {:>7} {:>6}  {:<8} text",
         "take", "secs", "peak dB", "rms dB", "speech", "WER", "verdict"

@@ -112,6 +112,9 @@ impl Saver<'_> {
             .put_blob(CHECKPOINT_BLOB, serde_json::to_vec(ck)?);
         self.record.checkpoint_blob = Some(CHECKPOINT_BLOB.into());
         self.record.at = context::now();
+        self.record.generations = ck.state.generation;
+        self.record.evaluations = ck.evaluations;
+        self.record.seconds = ck.seconds;
         self.profile.voice = Some(self.record.clone());
         self.profile.store_manifest(self.container);
         ownvoice_vault::save(self.path, self.container, self.access)?;
