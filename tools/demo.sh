@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled real recordings: enroll Cathy from 30 takes into an encrypted
-# profile, transcribe her 10 held-back takes (WER), speak a sentence and transcribe it back.
+# profile, transcribe her 10 held-back takes (WER), speak a sentence and transcribe it back,
+# fit a voice to hers (1 minute) and speak in it, then serve her models over HTTP.
 # Idempotent: running it again reuses the build, the models and the profile.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -43,8 +44,23 @@ echo "said:  $sentence"
 echo "heard: $(ov transcribe "$out/spoken.wav")"
 
 echo
+echo "== 4. fit a TTS voice to cathy's takes (a 1-minute budget; give it 30 for a closer voice)"
+ov voice train --person cathy --minutes 1
+ov speak --voice cathy "$sentence" -o "$out/cathy-voice.wav"
+echo "heard: $(ov transcribe "$out/cathy-voice.wav")"
+echo
+echo "== 5. the local service: an OpenAI-style transcription routed to cathy by her voice"
+ov serve --person cathy --no-wyoming --http 127.0.0.1:0 > "$out/serve.json" 2>/dev/null &
+serve_pid=$!
+for _ in $(seq 100); do [ -s "$out/serve.json" ] && break; sleep 0.2; done
+http=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['http'])" "$out/serve.json")
+curl -s "http://$http/v1/audio/transcriptions" -F file=@datasets/cathy_arctic/heldout/wav/cathy/arctic_a0031.wav \
+  -F response_format=json; echo
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+echo
 echo "== outputs"
 echo "encrypted profile : $OWNVOICE_HOME/people/cathy.age"
 echo "enrollment report : $out/cathy-report.html"
 echo "subtitles         : $out/heldout.srt"
 echo "speech            : $out/spoken.wav"
+echo "cathy's own voice : $out/cathy-voice.wav"

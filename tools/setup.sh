@@ -10,7 +10,7 @@ OWNVOICE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/ownvoice"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$OWNVOICE_CACHE/target}"
 
 # 1. System packages: cmake (whisper.cpp), espeak-ng (phonemes), ALSA headers (cpal), a C/C++ toolchain.
-packages=(build-essential cmake pkg-config libespeak-ng-dev espeak-ng-data libasound2-dev ca-certificates tmux strace util-linux)
+packages=(build-essential cmake pkg-config libespeak-ng-dev espeak-ng-data libasound2-dev ca-certificates tmux strace util-linux curl iproute2 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
