@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: run the real `ownvoice` binary with isolated state.
 #![allow(dead_code)]
 
+pub mod service;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
