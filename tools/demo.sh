@@ -50,7 +50,7 @@ ov speak --voice cathy "$sentence" -o "$out/cathy-voice.wav"
 echo "heard: $(ov transcribe "$out/cathy-voice.wav")"
 echo
 echo "== 5. the local service: an OpenAI-style transcription routed to cathy by her voice"
-ov serve --person cathy --no-wyoming --http 127.0.0.1:0 > "$out/serve.json" 2>/dev/null &
+"$OWNVOICE_BIN" serve --person cathy --no-wyoming --http 127.0.0.1:0 > "$out/serve.json" 2>/dev/null &
 serve_pid=$!
 for _ in $(seq 100); do [ -s "$out/serve.json" ] && break; sleep 0.2; done
 http=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['http'])" "$out/serve.json")
