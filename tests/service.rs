@@ -149,12 +149,27 @@ fn openai_client_both_endpoints() {
     common::write_wav(&as_wav, &samples, 24_000, 1, 16, false);
     let heard = transcribe_file(&env, &as_wav);
     assert!(wer(text, &heard) <= 0.2, "pcm heard {heard:?}");
-    // Faster speech is shorter than the 1.0-speed WAV (22.05 kHz, 44-byte header).
-    let wav_s = (std::fs::metadata(&wav).unwrap().len() - 44) as f64 / 2.0 / 22_050.0;
-    let pcm_s = samples.len() as f64 / 24_000.0;
+    // Speed changes the duration. Piper samples its phoneme durations, so compare two speeds far
+    // apart (1.25 vs 0.8: expected ratio 0.64) rather than one against the voice's own pace.
+    let slow = out.path().join("slow.pcm");
+    client(
+        "openai_client.py",
+        &[
+            "speech",
+            &base,
+            text,
+            slow.to_str().unwrap(),
+            "--format",
+            "pcm",
+            "--speed",
+            "0.8",
+        ],
+    );
+    let fast_s = bytes.len() as f64 / 2.0 / 24_000.0;
+    let slow_s = std::fs::metadata(&slow).unwrap().len() as f64 / 2.0 / 24_000.0;
     assert!(
-        pcm_s < wav_s * 0.9,
-        "speed 1.25 gave {pcm_s:.2} s vs {wav_s:.2} s"
+        fast_s < slow_s * 0.85,
+        "speed 1.25 gave {fast_s:.2} s, speed 0.8 {slow_s:.2} s"
     );
     server.assert_alive();
 }
