@@ -305,16 +305,7 @@ fn requests_reach_the_right_person() {
     let takes = common::cathy_takes(6);
     env.enroll("cathy", takes.path());
     // A fitted voice (one small generation) is served under her name once she is unlocked.
-    env.ok(&[
-        "voice",
-        "train",
-        "--person",
-        "cathy",
-        "--generations",
-        "1",
-        "--population",
-        "4",
-    ]);
+    env.train_voice("cathy", "1", "1234");
     let mut server = Server::start(&env, &["--person", "cathy"]);
     assert_eq!(server.ready["people"], serde_json::json!(["cathy"]));
     assert_eq!(server.ready["voices"], serde_json::json!(["joe", "cathy"]));

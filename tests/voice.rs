@@ -8,22 +8,7 @@ use ownvoice_asr::wer::wer;
 use serde_json::Value;
 
 fn train(env: &Env, seed: &str) -> Value {
-    let out = env.ok(&[
-        "voice",
-        "train",
-        "--person",
-        "cathy",
-        "--generations",
-        "1",
-        "--population",
-        "4",
-        "--workers",
-        "2",
-        "--seed",
-        seed,
-        "--json",
-    ]);
-    serde_json::from_str(&out).unwrap()
+    env.train_voice("cathy", "1", seed)
 }
 
 #[test]
@@ -155,18 +140,5 @@ fn an_interrupted_fit_resumes_from_its_encrypted_checkpoint() {
 }
 
 fn train_more(env: &Env) -> Value {
-    let out = env.ok(&[
-        "voice",
-        "train",
-        "--person",
-        "cathy",
-        "--generations",
-        "2",
-        "--population",
-        "4",
-        "--workers",
-        "2",
-        "--json",
-    ]);
-    serde_json::from_str(&out).unwrap()
+    env.train_voice("cathy", "2", "1234")
 }

@@ -71,6 +71,27 @@ impl Env {
         ])
     }
 
+    /// Fits `person`'s voice for `generations` small generations (4 voices each, 2 workers,
+    /// seed `seed`); returns `voice train --json`'s report.
+    pub fn train_voice(&self, person: &str, generations: &str, seed: &str) -> serde_json::Value {
+        let out = self.ok(&[
+            "voice",
+            "train",
+            "--person",
+            person,
+            "--generations",
+            generations,
+            "--population",
+            "4",
+            "--workers",
+            "2",
+            "--seed",
+            seed,
+            "--json",
+        ]);
+        serde_json::from_str(&out).unwrap()
+    }
+
     /// Path of a person's profile.
     pub fn profile(&self, person: &str) -> PathBuf {
         self.home

@@ -14,6 +14,7 @@ use ownvoice_service::http::HttpConfig;
 use ownvoice_service::wyoming::{Role, WyomingConfig};
 use ownvoice_service::{Engine, EngineConfig, Person, Voice};
 use ownvoice_speaker::Embedding;
+use ownvoice_tts::kokoro::StylePack;
 
 use crate::{context, keys};
 
@@ -150,8 +151,9 @@ fn read_token(path: &std::path::Path) -> Result<String> {
     Ok(t)
 }
 
-/// Opens `name`'s profile and takes what the service needs into memory.
-fn unlock(name: &str, bases: &[String]) -> Result<Person> {
+/// Opens `name`'s profile once and takes what the service needs into memory: their models and
+/// voice print, and their fitted style pack if any.
+fn unlock(name: &str, bases: &[String]) -> Result<(Person, Option<StylePack>)> {
     let path = crate::cmd_people::existing_profile(name)?;
     let (c, _) = keys::open_profile(&path, name)?;
     let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
@@ -167,11 +169,18 @@ fn unlock(name: &str, bases: &[String]) -> Result<Person> {
             );
         }
     }
-    Ok(Person {
+    let pack = match p.voice.as_ref().and_then(|v| v.style_blob.as_deref()) {
+        Some(blob) => Some(StylePack::from_bytes(c.blob(blob).with_context(|| {
+            format!("{}: the style blob {blob} is missing", path.display())
+        })?)?),
+        None => None,
+    };
+    let person = Person {
         name: name.to_string(),
         asr,
         print: p.speaker.as_ref().map(|s| Embedding(s.dvector.clone())),
-    })
+    };
+    Ok((person, pack))
 }
 
 /// Loads every model the engine serves.
@@ -199,16 +208,18 @@ pub fn build_engine(
             l.synth,
         ));
     }
-    let people = people
+    let (people, packs): (Vec<Person>, Vec<Option<StylePack>>) = people
         .iter()
         .map(|p| unlock(p, models))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
     // An unlocked person's fitted voice is served under their name, and only then.
-    for p in &people {
+    for (p, pack) in people.iter().zip(packs) {
         if voices.contains(&p.name) {
             continue;
         }
-        if let Some(pack) = crate::voices::person_pack(&p.name)? {
+        if let Some(pack) = pack {
             let synth = loader.own_voice(pack)?;
             loaded.push(Voice::new(
                 &p.name,
