@@ -4,7 +4,12 @@
 //! - `lora_step_4_takes`: LoRA on the decoder's attention, encoder outputs cached (what
 //!   `ownvoice adapt` does), a batch of 4 takes;
 //! - `decoder_step_4_takes`: every decoder weight trained, encoder frozen and cached;
+//! - `encoder_lora_step_1_window`: LoRA on the decoder's attention and on the last 2 encoder
+//!   blocks (`adapt --encoder-layers 2 --pack`), the frozen blocks' output cached, one 30 s
+//!   window of packed takes;
 //! - `full_step_1_take`: every weight trained, the encoder run forward and backward on one take.
+//!
+//! The time of a whole run (100 takes × 3 epochs) and its peak RSS: `bash tools/bench_adapt.sh`.
 //!
 //! `cargo bench -p ownvoice --bench adapt`.
 
@@ -62,10 +67,7 @@ fn bench(c: &mut Criterion) {
     let examples: Vec<Example> = mels
         .iter()
         .zip(&tokens)
-        .map(|(m, t)| Example {
-            encoded: model.encode(m).unwrap(),
-            tokens: t.clone(),
-        })
+        .map(|(m, t)| Example::frozen(model.encode(m).unwrap(), t.clone()))
         .collect();
     let mut opt = candle_nn::AdamW::new_lr(vars.all_vars(), 1e-4).unwrap();
     let step = |model: &Whisper, opt: &mut candle_nn::AdamW, ex: &[Example]| {
@@ -77,6 +79,42 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("lora_step_4_takes", |b| {
         b.iter(|| step(&model, &mut opt, &examples))
+    });
+
+    // LoRA on the last 2 encoder blocks too, over a packed window.
+    let frozen = ownvoice_adapt::model::tensors_from_ggml(&ggml, &dev).unwrap();
+    let mut enc_model =
+        Whisper::load(&VarBuilder::from_tensors(frozen, DType::F32, &dev), config).unwrap();
+    let from = config.n_audio_layer - 2;
+    let enc_vars = VarMap::new();
+    let lora = LoraConfig {
+        encoder_layers: (from..config.n_audio_layer).collect(),
+        ..LoraConfig::default()
+    };
+    attach(&mut enc_model, &lora, &enc_vars, 1).unwrap();
+    let packed: Vec<(Vec<f32>, String)> = takes[..8]
+        .iter()
+        .map(|t| {
+            (
+                ownvoice_audio::load_16k_mono(&t.path).unwrap(),
+                t.text.clone(),
+            )
+        })
+        .collect();
+    let (audio, text, _) = &ownvoice_adapt::pack::pack(&packed)[0];
+    let mut window_tokens = special.prompt();
+    window_tokens.extend(tok.encode(text).unwrap());
+    window_tokens.push(special.eot);
+    let window = Example {
+        encoded: enc_model
+            .encode_upto(&log_mel_window(audio, config.n_mels, &dev).unwrap(), from)
+            .unwrap(),
+        tokens: window_tokens,
+        encoder_from: Some(from),
+    };
+    let mut opt = candle_nn::AdamW::new_lr(enc_vars.all_vars(), 1e-4).unwrap();
+    g.bench_function("encoder_lora_step_1_window", |b| {
+        b.iter(|| step(&enc_model, &mut opt, std::slice::from_ref(&window)))
     });
 
     // Every weight a variable.
@@ -91,10 +129,7 @@ fn bench(c: &mut Criterion) {
     };
     let cached: Vec<Example> = examples
         .iter()
-        .map(|e| Example {
-            encoded: e.encoded.detach(),
-            tokens: e.tokens.clone(),
-        })
+        .map(|e| Example::frozen(e.encoded.detach(), e.tokens.clone()))
         .collect();
     let mut opt = candle_nn::AdamW::new_lr(decoder_vars, 1e-5).unwrap();
     g.bench_function("decoder_step_4_takes", |b| {
@@ -103,10 +138,7 @@ fn bench(c: &mut Criterion) {
     let mut opt = candle_nn::AdamW::new_lr(all.all_vars(), 1e-5).unwrap();
     g.bench_function("full_step_1_take", |b| {
         b.iter(|| {
-            let ex = Example {
-                encoded: full.encode(&mels[0]).unwrap(),
-                tokens: tokens[0].clone(),
-            };
+            let ex = Example::frozen(full.encode(&mels[0]).unwrap(), tokens[0].clone());
             let loss = example_loss(&full, &ex, p).unwrap();
             opt.backward_step(&loss).unwrap();
         })

@@ -106,3 +106,49 @@ fn an_adaptation_killed_mid_way_resumes_from_its_checkpoint() {
     let installed = usize::from(show["adaptation"]["installed"] == true);
     assert_eq!(show["blobs"].as_u64().unwrap() as usize, 8 + installed);
 }
+
+#[test]
+fn encoder_adapters_over_packed_windows_and_rotated_folds() {
+    let env = Env::new();
+    let takes = common::cathy_takes(8);
+    env.enroll("cathy", takes.path());
+    // 4 folds of 2 takes: fold 0 holds back takes 0 and 4.
+    let out = env.run(&[
+        "adapt",
+        "--person",
+        "cathy",
+        "--heldout",
+        "0.25",
+        "--heldout-fold",
+        "4",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("makes 4 folds"),
+        "{}",
+        common::stderr(&out)
+    );
+    let r = adapt(
+        &env,
+        &[
+            "--heldout",
+            "0.25",
+            "--heldout-fold",
+            "0",
+            "--encoder-layers",
+            "1",
+            "--pack",
+            "--epochs",
+            "1",
+        ],
+    );
+    assert_eq!(r["encoder_layers"], 1, "{r}");
+    assert_eq!(
+        (r["train_takes"].as_u64(), r["heldout_takes"].as_u64()),
+        (Some(6), Some(2))
+    );
+    // The 6 training takes (about 3 s each) share one window: one step per epoch.
+    assert_eq!(r["steps"], 1, "{r}");
+    let before = r["heldout_wer_before"].as_f64().unwrap();
+    assert!(before < 0.2, "tiny.en on Cathy: {r}");
+}

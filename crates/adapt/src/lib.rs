@@ -6,12 +6,14 @@
 //! - [`lora`]: low-rank adapters on chosen layers.
 //! - [`train`]: teacher-forced fine-tuning with AdamW, warm-up, early stopping.
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
+//! - [`pack`]: short takes packed into shared 30 s windows.
 
 pub mod checkpoint;
 pub mod export;
 pub mod features;
 pub mod lora;
 pub mod model;
+pub mod pack;
 pub mod train;
 
 pub use model::{varmap_from_ggml, Config, Whisper};
@@ -80,7 +82,8 @@ impl TextTokenizer {
 }
 
 /// A transcript in the style Whisper writes: an all-upper-case transcript (as some datasets
-/// give them) becomes sentence case, so training does not teach the model to shout.
+/// give them) becomes sentence case with a full stop, so training does not teach the model to
+/// shout (or to run packed sentences together).
 pub fn whisper_style(text: &str) -> String {
     let t = text.trim();
     if t.chars().any(char::is_lowercase) || !t.chars().any(char::is_uppercase) {
@@ -104,6 +107,9 @@ pub fn whisper_style(text: &str) -> String {
         }
         start = false;
     }
+    if !out.ends_with(['.', '?', '!']) {
+        out.push('.');
+    }
     out
 }
 
@@ -113,7 +119,7 @@ mod tests {
     fn shouting_transcripts_become_sentence_case() {
         assert_eq!(
             super::whisper_style("IT'S JUST SO HARD I THINK"),
-            "It's just so hard I think"
+            "It's just so hard I think."
         );
         assert_eq!(super::whisper_style("Already fine."), "Already fine.");
     }

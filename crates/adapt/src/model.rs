@@ -365,10 +365,40 @@ impl Whisper {
     /// # Errors
     /// candle errors (a wrong input shape).
     pub fn encode(&self, mel: &Tensor) -> Result<Tensor> {
+        let n = self.encoder_blocks.len();
+        self.encode_from(&self.encode_upto(mel, n)?, n)
+    }
+
+    /// The first part of the encoder: the convolutions, the positional embedding and blocks
+    /// `0..upto`: log-mel `[B, n_mels, 2·n_audio_ctx]` → hidden states `[B, n_audio_ctx, d]`.
+    /// When those blocks are frozen, this is what training computes once per take.
+    ///
+    /// # Errors
+    /// candle errors (a wrong input shape, `upto` beyond the encoder).
+    pub fn encode_upto(&self, mel: &Tensor, upto: usize) -> Result<Tensor> {
+        if upto > self.encoder_blocks.len() {
+            candle_core::bail!("the encoder has {} blocks", self.encoder_blocks.len());
+        }
         let x = self.conv1.forward(mel)?.gelu_erf()?;
         let x = self.conv2.forward(&x)?.gelu_erf()?.transpose(1, 2)?;
         let mut x = x.broadcast_add(&self.enc_pos)?;
-        for b in &self.encoder_blocks {
+        for b in &self.encoder_blocks[..upto] {
+            x = b.forward(&x, None, None)?;
+        }
+        Ok(x)
+    }
+
+    /// The rest of the encoder: blocks `from..` and the final layer norm, over the hidden
+    /// states [`encode_upto`](Self::encode_upto) gave for `from` → `[B, n_audio_ctx, d]`.
+    ///
+    /// # Errors
+    /// candle errors (`from` beyond the encoder).
+    pub fn encode_from(&self, hidden: &Tensor, from: usize) -> Result<Tensor> {
+        let Some(blocks) = self.encoder_blocks.get(from..) else {
+            candle_core::bail!("the encoder has {} blocks", self.encoder_blocks.len());
+        };
+        let mut x = hidden.clone();
+        for b in blocks {
             x = b.forward(&x, None, None)?;
         }
         self.ln_post.forward(&x)

@@ -9,12 +9,28 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 use crate::checkpoint::Checkpoint;
 use crate::model::Whisper;
 
-/// One training example: the encoder output of a take (`[1, n_audio_ctx, d]`, computed once
-/// while the encoder is frozen) and its tokens, prompt first, end-of-text last.
+/// One training example: what the frozen part of the encoder computes for a take (computed
+/// once), and its tokens, prompt first, end-of-text last.
 #[derive(Debug, Clone)]
 pub struct Example {
+    /// `[1, n_audio_ctx, d]`: the encoder output, or with `encoder_from` the hidden states
+    /// after that many (frozen) encoder blocks.
     pub encoded: Tensor,
     pub tokens: Vec<u32>,
+    /// `Some(l)`: `encoded` holds the hidden states after encoder block `l − 1`; the loss runs
+    /// the adapted blocks `l..` (see [`Whisper::encode_from`]). `None`: the encoder is frozen.
+    pub encoder_from: Option<usize>,
+}
+
+impl Example {
+    /// An example over a frozen encoder's output.
+    pub fn frozen(encoded: Tensor, tokens: Vec<u32>) -> Example {
+        Example {
+            encoded,
+            tokens,
+            encoder_from: None,
+        }
+    }
 }
 
 /// Optimisation settings.
@@ -86,7 +102,11 @@ pub fn example_loss(model: &Whisper, ex: &Example, prompt_len: usize) -> Result<
     }
     let dev = ex.encoded.device();
     let input = Tensor::new(&ex.tokens[..t - 1], dev)?.unsqueeze(0)?;
-    let logits = model.decode(&input, &ex.encoded)?; // [1, t-1, V]
+    let encoded = match ex.encoder_from {
+        Some(from) => model.encode_from(&ex.encoded, from)?,
+        None => ex.encoded.clone(),
+    };
+    let logits = model.decode(&input, &encoded)?; // [1, t-1, V]
     let n = t - prompt_len;
     let logits = logits.narrow(1, prompt_len - 1, n)?.squeeze(0)?;
     let targets = Tensor::new(&ex.tokens[prompt_len..], dev)?;

@@ -78,7 +78,7 @@ fn lora_training_lowers_the_loss_of_a_take_and_merges_into_the_weights() {
     let mut tokens = special.prompt();
     tokens.extend(encode_with_vocab(&ggml.vocab, text));
     tokens.push(special.eot);
-    let ex = Example { encoded, tokens };
+    let ex = Example::frozen(encoded, tokens);
     let p = special.prompt().len();
     let before = example_loss(&model, &ex, p)
         .unwrap()
@@ -214,4 +214,75 @@ fn an_exported_model_transcribes_the_same_from_memory_and_from_a_file() {
         .text
         .to_lowercase()
         .contains("ask not what your country"));
+}
+
+#[test]
+fn encoder_adapters_train_over_cached_frozen_blocks() {
+    use ownvoice_adapt::lora::{attach, LoraConfig};
+    use ownvoice_adapt::train::{example_loss, train, Example, TrainConfig};
+    let bytes = std::fs::read(models_dir().join("tiny.en/ggml-model.bin")).unwrap();
+    let ggml = ownvoice_asr::ggml::WhisperGgml::parse(&bytes).unwrap();
+    let dev = Device::Cpu;
+    let config = Config::from(&ggml.hparams);
+    let frozen = ownvoice_adapt::model::tensors_from_ggml(&ggml, &dev).unwrap();
+    let mut model =
+        Whisper::load(&VarBuilder::from_tensors(frozen, DType::F32, &dev), config).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let audio =
+        ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
+    let mel = log_mel_window(&audio, config.n_mels, &dev).unwrap();
+
+    // Splitting the encoder at the last block computes the same output.
+    let last = config.n_audio_layer - 1;
+    let hidden = model.encode_upto(&mel, last).unwrap();
+    let split = model.encode_from(&hidden, last).unwrap();
+    let whole = model.encode(&mel).unwrap();
+    let diff = (split - &whole).unwrap().abs().unwrap().max_all().unwrap();
+    assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+
+    // Adapters on the last encoder block only: training moves them and lowers the loss.
+    let vars = candle_nn::VarMap::new();
+    let lora = LoraConfig {
+        decoder: false,
+        encoder_layers: vec![last],
+        dropout: 0.0,
+        ..LoraConfig::default()
+    };
+    assert_eq!(
+        attach(&mut model, &lora, &vars, 5).unwrap(),
+        4,
+        "q, k, v, out"
+    );
+    let special = SpecialTokens::for_vocab(config.n_vocab);
+    let mut tokens = special.prompt();
+    tokens.extend(encode_with_vocab(
+        &ggml.vocab,
+        " And so, my fellow Americans: ask NOT what your country can do for you!",
+    ));
+    tokens.push(special.eot);
+    let ex = Example {
+        encoded: hidden,
+        tokens,
+        encoder_from: Some(last),
+    };
+    let p = special.prompt().len();
+    let loss = |m: &Whisper| example_loss(m, &ex, p).unwrap().to_scalar::<f32>().unwrap();
+    let before = loss(&model);
+    let cfg = TrainConfig {
+        epochs: 4,
+        batch: 1,
+        warmup: 1,
+        lr: 2e-3,
+        dropout: 0.0,
+        keep_last: true,
+        ..Default::default()
+    };
+    let one = std::slice::from_ref(&ex);
+    train(&mut model, &vars, one, one, p, &cfg, None, &mut |_| true).unwrap();
+    let after = loss(&model);
+    assert!(after < before * 0.8, "loss {before} -> {after}");
+    let merged = model.merged_weights().unwrap();
+    assert!(merged
+        .iter()
+        .all(|(n, _)| n.starts_with(&format!("encoder.blocks.{last}."))));
 }

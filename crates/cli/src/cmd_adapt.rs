@@ -50,9 +50,31 @@ pub struct AdaptArgs {
     /// Adapt the MLPs too (default: attention projections only).
     #[arg(long)]
     mlp: bool,
-    /// Share of the takes held back to measure WER (at least one take).
+    /// Also adapt the last N encoder blocks (where an accent's acoustics live). The frozen
+    /// blocks before them are computed once per take; each step then runs the N blocks forward
+    /// and backward, so training costs more (0: decoder only, the encoder output is cached).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    encoder_layers: usize,
+    /// Leave the decoder as it is: adapt only the encoder blocks of --encoder-layers (the
+    /// acoustics, not the language the decoder has learnt).
+    #[arg(long, requires = "encoder_layers")]
+    no_decoder: bool,
+    /// Pack consecutive training takes into shared 30 s windows (0.3 s of silence after each,
+    /// transcripts joined): the encoder runs once per window instead of once per take, which
+    /// matters with --encoder-layers. Held-back takes are still scored one by one.
+    #[arg(long)]
+    pack: bool,
+    /// Steps of linear learning-rate warm-up.
+    #[arg(long, default_value_t = 10)]
+    warmup: usize,
+    /// Share of the takes held back to measure WER (at least one take): every k-th take,
+    /// k = round(1 / share).
     #[arg(long, default_value_t = 0.15)]
     heldout: f64,
+    /// Which of the k held-back folds to hold back (0..k; default the last, k − 1): the takes
+    /// whose index is FOLD modulo k. Rotating it tests every take once.
+    #[arg(long, value_name = "FOLD")]
+    heldout_fold: Option<usize>,
     /// LoRA dropout while training (above 0, runs are no longer repeatable).
     #[arg(long, default_value_t = 0.0)]
     dropout: f32,
@@ -160,7 +182,14 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         );
     }
     // Every k-th take is held back (about the asked share), the rest train.
-    let (train_takes, heldout) = context::split_heldout(takes, a.heldout);
+    let folds = context::heldout_folds(a.heldout);
+    if let Some(f) = a.heldout_fold.filter(|&f| f >= folds) {
+        bail!(
+            "--heldout-fold {f}: --heldout {} makes {folds} folds (0..{folds})",
+            a.heldout
+        );
+    }
+    let (train_takes, heldout) = context::split_heldout_fold(takes, a.heldout, a.heldout_fold);
 
     let models = context::models();
     let ggml_path = models.whisper_ggml(&a.model)?;
@@ -185,12 +214,26 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     let config = Config::from(&base_ggml.hparams);
     let frozen = ownvoice_adapt::model::tensors_from_ggml(&base_ggml, &dev)?;
     let mut model = Whisper::load(&VarBuilder::from_tensors(frozen, DType::F32, &dev), config)?;
+    let n_enc = config.n_audio_layer;
+    if a.no_decoder && a.encoder_layers == 0 {
+        bail!("--no-decoder needs --encoder-layers N (N ≥ 1): nothing would be adapted");
+    }
+    if a.encoder_layers > n_enc {
+        bail!(
+            "--encoder-layers {}: {} has {n_enc} encoder blocks",
+            a.encoder_layers,
+            a.model
+        );
+    }
+    // Encoder blocks before `enc_from` stay frozen; their output is cached per take.
+    let enc_from = n_enc - a.encoder_layers;
     let lora = LoraConfig {
         rank: a.rank,
         alpha: a.alpha,
         mlp: a.mlp,
         dropout: a.dropout,
-        ..LoraConfig::default()
+        encoder_layers: (enc_from..n_enc).collect(),
+        decoder: !a.no_decoder,
     };
     let vars = VarMap::new();
     attach(&mut model, &lora, &vars, a.seed)?;
@@ -202,21 +245,41 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             .iter()
             .map(|(audio, text)| {
                 let mel = log_mel_window(audio, config.n_mels, &dev)?;
-                let encoded = model.encode(&mel)?;
+                let (encoded, encoder_from) = if enc_from == n_enc {
+                    (model.encode(&mel)?, None)
+                } else {
+                    (model.encode_upto(&mel, enc_from)?, Some(enc_from))
+                };
                 let mut tokens = prompt.clone();
-                tokens.extend(
-                    tokenizer
-                        .encode(&ownvoice_adapt::whisper_style(text))
-                        .map_err(|e| anyhow!(e))?,
-                );
+                tokens.extend(tokenizer.encode(text).map_err(|e| anyhow!(e))?);
                 tokens.push(special.eot);
                 bar.inc(1);
-                Ok(Example { encoded, tokens })
+                Ok(Example {
+                    encoded,
+                    tokens,
+                    encoder_from,
+                })
             })
             .collect()
     };
-    let train_ex = encode(&train_takes)?;
-    let held_ex = encode(&heldout)?;
+    // Transcripts as Whisper writes them (sentence case), before takes are packed together.
+    let styled = |takes: &[Take]| -> Vec<Take> {
+        takes
+            .iter()
+            .map(|(audio, text)| (audio.clone(), ownvoice_adapt::whisper_style(text)))
+            .collect()
+    };
+    let train_ex = if a.pack {
+        let windows: Vec<Take> = ownvoice_adapt::pack::pack(&styled(&train_takes))
+            .into_iter()
+            .map(|(audio, text, _)| (audio, text))
+            .collect();
+        bar.set_length((windows.len() + heldout.len()) as u64);
+        encode(&windows)?
+    } else {
+        encode(&styled(&train_takes))?
+    };
+    let held_ex = encode(&styled(&heldout))?;
     bar.finish_and_clear();
 
     let cfg = TrainConfig {
@@ -226,11 +289,12 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         seed: a.seed,
         dropout: lora.dropout,
         keep_last: a.no_early_stopping,
+        warmup: a.warmup,
         ..TrainConfig::default()
     };
     // A checkpoint of an interrupted run with the same settings and takes is resumed.
     let fingerprint = ownvoice_adapt::checkpoint::fingerprint(&format!(
-        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} train{} held{}",
+        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} enc{} dec{} pack{} w{} fold{:?} train{} held{}",
         a.model,
         a.rank,
         a.alpha,
@@ -240,6 +304,11 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         a.mlp,
         a.dropout,
         a.no_early_stopping,
+        a.encoder_layers,
+        !a.no_decoder,
+        a.pack,
+        a.warmup,
+        a.heldout_fold,
         train_ex.len(),
         held_ex.len()
     ));
@@ -307,6 +376,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         rank: a.rank,
         alpha: a.alpha,
         lr: a.lr,
+        encoder_layers: a.encoder_layers,
         epochs: report.best_epoch,
         steps: report.steps,
         train_seconds,

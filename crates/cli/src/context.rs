@@ -116,11 +116,24 @@ pub fn progress(len: usize, what: &str, quiet: bool) -> indicatif::ProgressBar {
 
 /// Splits takes into (train, held back): every k-th take is held back, k = round(1 / share)
 /// (at least 2), so about `share` of them; at least one is held back when there are two or more.
+/// The held-back takes are those whose index is `k − 1` modulo k.
 pub fn split_heldout<T>(takes: Vec<T>, share: f64) -> (Vec<T>, Vec<T>) {
-    let k = ((1.0 / share.clamp(0.01, 0.5)).round() as usize).max(2);
+    split_heldout_fold(takes, share, None)
+}
+
+/// Held-back folds for a share: k = round(1 / share), at least 2.
+pub fn heldout_folds(share: f64) -> usize {
+    ((1.0 / share.clamp(0.01, 0.5)).round() as usize).max(2)
+}
+
+/// [`split_heldout`] with the fold chosen: the takes whose index is `fold` modulo k are held
+/// back (`None`: the last fold, k − 1). Rotating `fold` over `0..k` tests every take once.
+pub fn split_heldout_fold<T>(takes: Vec<T>, share: f64, fold: Option<usize>) -> (Vec<T>, Vec<T>) {
+    let k = heldout_folds(share);
+    let fold = fold.unwrap_or(k - 1) % k;
     let (mut train, mut held) = (Vec::new(), Vec::new());
     for (i, t) in takes.into_iter().enumerate() {
-        if i % k == k - 1 {
+        if i % k == fold {
             held.push(t);
         } else {
             train.push(t);

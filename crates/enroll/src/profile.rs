@@ -140,6 +140,9 @@ pub struct AdaptationRecord {
     pub rank: usize,
     pub alpha: f64,
     pub lr: f64,
+    /// Encoder blocks adapted (the last ones; 0: decoder only).
+    #[serde(default)]
+    pub encoder_layers: usize,
     pub epochs: usize,
     pub steps: usize,
     pub train_seconds: f64,
