@@ -59,6 +59,10 @@ pub struct TrainArgs {
     /// Share of the takes held back from fitting (at least one).
     #[arg(long, default_value_t = 0.15)]
     heldout: f64,
+    /// Weight of the pitch term: cost per octave between the voice's mean F0 and the person's
+    /// (YIN over their training takes); 0 leaves pitch to the speaker encoder alone.
+    #[arg(long, default_value_t = FitConfig::default().f0_weight)]
+    f0_weight: f64,
     /// Seconds between checkpoints saved into the profile (0: after every generation).
     #[arg(long, default_value_t = 60.0)]
     checkpoint_every: f64,
@@ -206,8 +210,18 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             a.person, c.state.generation, c.seconds
         );
     }
+    // The person's mean pitch, from (up to 40 of) their training takes.
+    let train_audio: Vec<Vec<f32>> = profile
+        .accepted()
+        .filter(|t| train.iter().any(|(id, _)| id == &t.id))
+        .take(40)
+        .filter_map(|t| container.blob(t.audio_blob.as_deref()?).map(decode_pcm16))
+        .collect();
+    let f0_target_hz = ownvoice_voice::report::f0_of(&train_audio).map(|f| f.mean_hz);
     let cfg = FitConfig {
         minutes: a.minutes,
+        f0_target_hz,
+        f0_weight: a.f0_weight,
         max_generations: a.generations,
         seed: a.seed,
         lambda: a.population,
@@ -215,12 +229,13 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         ..FitConfig::default()
     };
     eprintln!(
-        "{}: fitting on {} takes ({} held back), {} workers, budget {} min",
+        "{}: fitting on {} takes ({} held back), {} workers, budget {} min, pitch target {}",
         a.person,
         train.len(),
         held.len(),
         cfg.workers,
-        a.minutes
+        a.minutes,
+        f0_target_hz.map_or("none (no voiced frames)".into(), |f| format!("{f:.0} Hz"))
     );
     let record = VoiceRecord {
         model: KOKORO_MODEL.into(),
@@ -315,6 +330,9 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 struct FullReport {
     person: String,
     voice: ownvoice_voice::report::VoiceReport,
+    /// Mean cosine of the held-back real takes to the voice print: what the person's own
+    /// speech scores on `voice.similarity_heldout`'s scale (a perfect copy's reference).
+    real_heldout_to_print: Option<f32>,
     record: VoiceRecord,
     stock: Vec<(String, ownvoice_voice::report::VoiceReport)>,
 }
@@ -347,6 +365,8 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
         .filter_map(|t| t.dvector.clone().map(Embedding))
         .collect();
     let print = Embedding::mean(&train);
+    let real = (!held.is_empty())
+        .then(|| held.iter().map(|h| h.cosine(&print)).sum::<f32>() / held.len() as f32);
     let audio: Vec<Vec<f32>> = profile
         .accepted()
         .take(40)
@@ -381,6 +401,7 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
         let r = FullReport {
             person: a.person.clone(),
             voice,
+            real_heldout_to_print: real,
             record,
             stock,
         };
@@ -409,6 +430,9 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
             h,
             held.len()
         );
+    }
+    if let Some(r) = real {
+        println!("  (the held-back real takes score {r:.3} against the voice print)");
     }
     println!(
         "  WER on {} Harvard sentences  {:.1} %",

@@ -1,10 +1,12 @@
 //! Fitting a Kokoro style pack to a person's voice.
 //!
-//! Objective (minimised): `−similarity + wer_weight · WER + penalty_weight · penalty`, where
+//! Objective (minimised): `−similarity + wer_weight · WER + penalty_weight · penalty
+//! + f0_weight · |log2(F0_voice / F0_person)|`, where
 //! *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking the fit
 //! sentences and the person's voice print (the mean d-vector of their training takes), *WER* is
 //! Whisper's word error rate on those sentences (intelligibility), and *penalty* is the distance
-//! from the stock styles' span ([`crate::space`]). The search is sep-CMA-ES ([`crate::cmaes`]);
+//! from the stock styles' span ([`crate::space`]), and the last term keeps the voice's mean
+//! pitch (YIN, [`crate::report::f0_of`]) near the person's, in octaves. The search is sep-CMA-ES ([`crate::cmaes`]);
 //! each generation's candidates are evaluated in parallel by worker threads, each with its own
 //! Kokoro session and speaker encoder. The anchor is KVoiceWalk, which walked Kokoro's style
 //! space against a speaker-similarity score (random walk; CMA-ES here).
@@ -57,6 +59,10 @@ pub struct FitConfig {
     pub wer_weight: f64,
     /// Weight of the naturalness penalty.
     pub penalty_weight: f64,
+    /// The person's mean F0 (Hz) the voice's mean F0 is pulled towards (`None`: no F0 term).
+    pub f0_target_hz: Option<f32>,
+    /// Weight of the F0 term (cost per octave of distance).
+    pub f0_weight: f64,
 }
 
 impl Default for FitConfig {
@@ -72,6 +78,8 @@ impl Default for FitConfig {
                 .min(4),
             wer_weight: 0.5,
             penalty_weight: 0.02,
+            f0_target_hz: None,
+            f0_weight: 0.5,
         }
     }
 }
@@ -85,6 +93,9 @@ pub struct Score {
     pub wer: f64,
     /// Distance from the stock span (mean square offset, in spreads).
     pub penalty: f64,
+    /// Mean F0 (Hz) of the candidate speaking the fit sentences (YIN; `None`: not measured).
+    #[serde(default)]
+    pub f0_hz: Option<f32>,
     /// The objective (lower is better).
     pub cost: f64,
 }
@@ -154,11 +165,19 @@ impl Evaluator {
             heard.push(self.whisper.transcribe(s, &opts)?.text);
         }
         let wer = ownvoice_asr::wer::wer(&FIT_SENTENCES.join(" "), &heard.join(" "));
-        let cost = -(similarity as f64) + cfg.wer_weight * wer + cfg.penalty_weight * penalty;
+        let mut cost = -(similarity as f64) + cfg.wer_weight * wer + cfg.penalty_weight * penalty;
+        let mut f0_hz = None;
+        if let Some(target) = cfg.f0_target_hz.filter(|_| cfg.f0_weight > 0.0) {
+            f0_hz = crate::report::f0_of(&speech).map(|f| f.mean_hz);
+            // A voice without voiced frames is as far off as an octave.
+            let octaves = f0_hz.map_or(1.0, |f| (f as f64 / target as f64).log2().abs());
+            cost += cfg.f0_weight * octaves;
+        }
         Ok(Score {
             similarity,
             wer,
             penalty,
+            f0_hz,
             cost,
         })
     }
