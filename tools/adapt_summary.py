@@ -21,9 +21,10 @@ for enroll in sorted(enrolled.glob("*.json")):
     tot = {"n": 0, "before": 0.0, "after": 0.0, "gated": 0.0, "secs": 0.0, "folds": 0}
     for f in range(4):
         p = results / f"{spk}-{f}.json"
-        if not p.exists():
-            continue
-        r = json.load(open(p))
+        try:
+            r = json.load(open(p))
+        except (OSError, ValueError):
+            continue  # not run (yet), or failed
         n = sum(w for i, w in enumerate(words) if i % 4 == f)
         b, a = r["heldout_wer_before"] * n, r["heldout_wer_after"] * n
         tot["n"] += n
