@@ -14,7 +14,7 @@ is embedded and the speakers ranked by cosine: "identified" is the share of sent
 speaker is the target, "rank" the mean rank of the target (1 = best). The best stock voice is
 ranked the same way for comparison.
 
-Usage: python3 tools/fit_voices.py [--minutes M] [--only NAME]   (results: /tmp/fit_voices)
+Usage: python3 tools/fit_voices.py [--minutes M] [--only NAME] [--f0-weight W]   (results: /tmp/fit_voices)
 """
 import argparse
 import csv
@@ -110,6 +110,7 @@ def main():
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--cathy-takes", type=int, default=100)
     p.add_argument("--only")
+    p.add_argument("--f0-weight", type=float, help="voice train --f0-weight (default: its default)")
     a = p.parse_args()
     os.makedirs(OUT, exist_ok=True)
     print("voice prints of the shared speakers ...", file=sys.stderr)
@@ -127,7 +128,8 @@ def main():
         run(["enroll", "--person", "p", "--from-dir", folder, "--speaker", spk, "--limit", str(limit),
              "--max-wer", "1.0", "--json"], env)
         t0 = time.time()
-        train = json.loads(run(["voice", "train", "--person", "p", "--minutes", str(a.minutes), "--json"], env))
+        extra = [] if a.f0_weight is None else ["--f0-weight", str(a.f0_weight)]
+        train = json.loads(run(["voice", "train", "--person", "p", "--minutes", str(a.minutes), "--json", *extra], env))
         train_s = time.time() - t0
         rep = json.loads(run(["voice", "report", "p", "--compare-stock", "--json"], env))
         best_stock = max(rep["stock"], key=lambda s: s[1]["similarity_heldout"] or 0)
@@ -142,6 +144,7 @@ def main():
         r = {"speaker": name, "takes": limit, "minutes": a.minutes, "train_wall_s": round(train_s),
              "generations": train["record"]["generations"], "evaluations": train["record"]["evaluations"],
              "fitted_heldout_cos": rep["voice"]["similarity_heldout"],
+             "real_heldout_cos": rep.get("real_heldout_to_print"),
              "best_stock": best_stock[0], "stock_heldout_cos": best_stock[1]["similarity_heldout"],
              "identified": ident, "mean_rank": mean_rank, "stock_identified": s_ident, "stock_mean_rank": s_rank,
              "speakers": len(prints), "wer": rep["voice"]["wer"], "rtf": rep["voice"]["rtf"],
@@ -149,11 +152,11 @@ def main():
              "f0_voice": rep["voice"]["f0_voice"], "f0_person": rep["voice"]["f0_person"]}
         results.append(r)
         print(json.dumps(r), flush=True)
-    print("| speaker | fit | cos to held-back takes: fitted / best stock | identified (rank) fitted / stock | WER | F0 voice / person | RTF | first audio |")
+    print("| speaker | fit | cos to held-back takes: fitted / best stock (real takes to their print) | identified (rank) fitted / stock | WER | F0 voice / person | RTF | first audio |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['speaker']} | {r['minutes']} min, {r['generations']} gen, {r['evaluations']} voices "
-              f"| {r['fitted_heldout_cos']:.3f} / {r['stock_heldout_cos']:.3f} ({r['best_stock']}) "
+              f"| {r['fitted_heldout_cos']:.3f} / {r['stock_heldout_cos']:.3f} ({r['best_stock']}) ({r['real_heldout_cos'] or 0:.3f}) "
               f"| {100 * r['identified']:.0f} % ({r['mean_rank']:.1f}) / {100 * r['stock_identified']:.0f} % ({r['stock_mean_rank']:.1f}) of {r['speakers']} "
               f"| {100 * r['wer']:.1f} % | {r['f0_voice']['mean_hz']:.0f} / {r['f0_person']['mean_hz']:.0f} Hz "
               f"| {r['rtf']:.2f} | {r['first_audio_s']:.2f} s |")
