@@ -1,15 +1,16 @@
 //! Fitting a Kokoro style pack to a person's voice.
 //!
-//! Objective (minimised): `−similarity + wer_weight · WER + penalty_weight · penalty
-//! + f0_weight · |log2(F0_voice / F0_person)|`, where
-//! *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking the fit
-//! sentences and the person's voice print (the mean d-vector of their training takes), *WER* is
-//! Whisper's word error rate on those sentences (intelligibility), and *penalty* is the distance
-//! from the stock styles' span ([`crate::space`]), and the last term keeps the voice's mean
-//! pitch (YIN, [`crate::report::f0_of`]) near the person's, in octaves. The search is sep-CMA-ES ([`crate::cmaes`]);
-//! each generation's candidates are evaluated in parallel by worker threads, each with its own
-//! Kokoro session and speaker encoder. The anchor is KVoiceWalk, which walked Kokoro's style
-//! space against a speaker-similarity score (random walk; CMA-ES here).
+//! Objective (minimised):
+//! `−similarity + wer_weight · WER + penalty_weight · penalty + f0_weight · |log2(F0_voice / F0_person)|`,
+//! where *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking
+//! the fit sentences and the person's voice print (the mean d-vector of their training takes),
+//! *WER* is Whisper's word error rate on those sentences (intelligibility), *penalty* is the
+//! distance from the stock styles' span ([`crate::space`]), and the optional last term (off by
+//! default) pulls the voice's mean pitch (YIN, [`crate::report::f0_of`]) towards the person's,
+//! in octaves. The search is sep-CMA-ES ([`crate::cmaes`]); each generation's candidates are
+//! evaluated in parallel by worker threads, each with its own Kokoro session and speaker
+//! encoder. The anchor is KVoiceWalk, which walked Kokoro's style space against a
+//! speaker-similarity score (random walk; CMA-ES here).
 
 use std::sync::Arc;
 use std::time::Instant;
