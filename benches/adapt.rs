@@ -101,13 +101,16 @@ fn bench(c: &mut Criterion) {
             )
         })
         .collect();
-    let (audio, text, _) = &ownvoice_adapt::pack::pack(&packed)[0];
+    let packed_window = &ownvoice_adapt::pack::pack(&packed)[0];
     let mut window_tokens = special.prompt();
-    window_tokens.extend(tok.encode(text).unwrap());
+    window_tokens.extend(tok.encode(&packed_window.text()).unwrap());
     window_tokens.push(special.eot);
     let window = Example {
         encoded: enc_model
-            .encode_upto(&log_mel_window(audio, config.n_mels, &dev).unwrap(), from)
+            .encode_upto(
+                &log_mel_window(&packed_window.samples, config.n_mels, &dev).unwrap(),
+                from,
+            )
             .unwrap(),
         tokens: window_tokens,
         encoder_from: Some(from),

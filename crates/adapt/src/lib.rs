@@ -7,6 +7,7 @@
 //! - [`train`]: teacher-forced fine-tuning with AdamW, warm-up, early stopping.
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
 //! - [`pack`]: short takes packed into shared 30 s windows.
+//! - [`targets`]: the token sequence Whisper emits for a window, with or without timestamps.
 
 pub mod checkpoint;
 pub mod export;
@@ -14,6 +15,7 @@ pub mod features;
 pub mod lora;
 pub mod model;
 pub mod pack;
+pub mod targets;
 pub mod train;
 
 pub use model::{varmap_from_ggml, Config, Whisper};
@@ -26,6 +28,8 @@ pub struct SpecialTokens {
     pub sot: u32,
     pub transcribe: u32,
     pub no_timestamps: u32,
+    /// `<|0.00|>`, the first of the 1501 timestamp tokens (0.02 s apart, to `<|30.00|>`).
+    pub timestamp_begin: u32,
     /// `<|en|>` for multilingual models.
     pub english: Option<u32>,
 }
@@ -40,16 +44,32 @@ impl SpecialTokens {
             sot: 50257 + shift,
             transcribe: 50358 + shift,
             no_timestamps: 50362 + shift,
+            timestamp_begin: 50363 + shift,
             english: multilingual.then_some(50259),
         }
     }
 
     /// The decoder prompt for English transcription without timestamps.
     pub fn prompt(&self) -> Vec<u32> {
+        let mut p = self.prompt_timestamped();
+        p.push(self.no_timestamps);
+        p
+    }
+
+    /// The decoder prompt for English transcription with timestamps (whisper.cpp's default
+    /// decoding): the first predicted token is then a timestamp.
+    pub fn prompt_timestamped(&self) -> Vec<u32> {
         match self.english {
-            Some(en) => vec![self.sot, en, self.transcribe, self.no_timestamps],
-            None => vec![self.sot, self.no_timestamps],
+            Some(en) => vec![self.sot, en, self.transcribe],
+            None => vec![self.sot],
         }
+    }
+
+    /// The timestamp token nearest to `seconds` into the window: Whisper's timestamps step
+    /// 0.02 s from `<|0.00|>` to `<|30.00|>` (Radford et al. 2022, §2.3); outside that range
+    /// the nearest end.
+    pub fn timestamp(&self, seconds: f32) -> u32 {
+        self.timestamp_begin + (seconds / 0.02).round().clamp(0.0, 1500.0) as u32
     }
 }
 

@@ -9,27 +9,68 @@ use crate::features::WINDOW_SAMPLES;
 /// Silence put after each take in a packed window: 0.3 s at 16 kHz, in samples.
 pub const GAP_SAMPLES: usize = 4_800;
 
+/// One utterance inside a window: where it starts and ends (seconds from the window's start)
+/// and its transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub start_s: f32,
+    pub end_s: f32,
+    pub text: String,
+}
+
+/// A training window: up to 30 s of 16 kHz samples and the utterances in it, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub samples: Vec<f32>,
+    pub segments: Vec<Segment>,
+}
+
+impl Window {
+    /// One take alone in its window (cut to 30 s by the front end if longer).
+    pub fn single(samples: Vec<f32>, text: &str) -> Window {
+        let end_s = samples.len().min(WINDOW_SAMPLES) as f32 / 16_000.0;
+        Window {
+            samples,
+            segments: vec![Segment {
+                start_s: 0.0,
+                end_s,
+                text: text.trim().to_string(),
+            }],
+        }
+    }
+
+    /// The transcripts of the window's utterances joined by spaces.
+    pub fn text(&self) -> String {
+        let texts: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
+        texts.join(" ")
+    }
+}
+
 /// Packs `takes` (16 kHz samples, transcript) in their order into windows of at most 30 s:
 /// a take starts a new window when it would not fit in the current one (with the gap after
 /// it). A take longer than 30 s gets a window of its own (cut to 30 s by the front end).
-/// Returns `(samples, joined transcript, takes in the window)`.
-pub fn pack(takes: &[(Vec<f32>, String)]) -> Vec<(Vec<f32>, String, usize)> {
-    let mut out: Vec<(Vec<f32>, String, usize)> = Vec::new();
+pub fn pack(takes: &[(Vec<f32>, String)]) -> Vec<Window> {
+    let mut out: Vec<Window> = Vec::new();
     for (audio, text) in takes {
         let fits = out
             .last()
-            .is_some_and(|(a, _, _)| a.len() + audio.len() + GAP_SAMPLES <= WINDOW_SAMPLES);
+            .is_some_and(|w| w.samples.len() + audio.len() + GAP_SAMPLES <= WINDOW_SAMPLES);
         if !fits {
-            out.push((Vec::with_capacity(WINDOW_SAMPLES), String::new(), 0));
+            out.push(Window {
+                samples: Vec::with_capacity(WINDOW_SAMPLES),
+                segments: Vec::new(),
+            });
         }
-        let (a, t, n) = out.last_mut().expect("a window");
-        a.extend_from_slice(audio);
-        a.resize(a.len() + GAP_SAMPLES, 0.0);
-        if !t.is_empty() {
-            t.push(' ');
-        }
-        t.push_str(text.trim());
-        *n += 1;
+        let w = out.last_mut().expect("a window");
+        let start = w.samples.len();
+        w.samples.extend_from_slice(audio);
+        let end = w.samples.len().min(WINDOW_SAMPLES);
+        w.samples.resize(w.samples.len() + GAP_SAMPLES, 0.0);
+        w.segments.push(Segment {
+            start_s: start as f32 / 16_000.0,
+            end_s: end as f32 / 16_000.0,
+            text: text.trim().to_string(),
+        });
     }
     out
 }
@@ -49,13 +90,16 @@ mod tests {
             take(2.0, "four."),
         ];
         let w = pack(&takes);
-        let shape: Vec<(usize, &str)> = w.iter().map(|(_, t, n)| (*n, t.as_str())).collect();
-        assert_eq!(
-            shape,
-            [(2, "one. two."), (1, "three."), (1, "long."), (1, "four.")]
-        );
-        assert_eq!(w[0].0.len(), 22 * 16_000 + 2 * GAP_SAMPLES);
-        assert!(w[0].0[10 * 16_000..10 * 16_000 + GAP_SAMPLES]
+        let shape: Vec<(usize, String)> = w.iter().map(|w| (w.segments.len(), w.text())).collect();
+        let expected = [(2, "one. two."), (1, "three."), (1, "long."), (1, "four.")];
+        assert_eq!(shape, expected.map(|(n, t)| (n, t.to_string())));
+        assert_eq!(w[0].samples.len(), 22 * 16_000 + 2 * GAP_SAMPLES);
+        // The second take starts after the first and its gap.
+        assert_eq!(w[0].segments[1].start_s, 10.3);
+        assert_eq!(w[0].segments[1].end_s, 22.3);
+        // A take over 30 s ends at the window's end.
+        assert_eq!(w[2].segments[0].end_s, 30.0);
+        assert!(w[0].samples[10 * 16_000..10 * 16_000 + GAP_SAMPLES]
             .iter()
             .all(|&x| x == 0.0));
     }

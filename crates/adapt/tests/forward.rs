@@ -1,14 +1,13 @@
 //! The candle Whisper loaded from the fetched tiny.en ggml model transcribes real speech:
 //! greedy decoding of the jfk clip gives its words (so every weight is where it belongs).
 
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use ownvoice_adapt::{features::log_mel_window, varmap_from_ggml, Config, SpecialTokens, Whisper};
 
-#[test]
-fn greedy_decoding_of_jfk_gives_its_words() {
-    let cache = models_dir();
-    let bytes = std::fs::read(cache.join("tiny.en/ggml-model.bin"))
+/// The tiny.en model, its ggml file (for the vocabulary) and jfk's encoder output.
+fn jfk_encoded() -> (Whisper, ownvoice_asr::ggml::WhisperGgml, Tensor) {
+    let bytes = std::fs::read(models_dir().join("tiny.en/ggml-model.bin"))
         .expect("tiny.en fetched (ownvoice models fetch)");
     let ggml = ownvoice_asr::ggml::WhisperGgml::parse(&bytes).unwrap();
     let dev = Device::Cpu;
@@ -16,36 +15,97 @@ fn greedy_decoding_of_jfk_gives_its_words() {
     let vm = varmap_from_ggml(&ggml, &dev).unwrap();
     let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
     let model = Whisper::load(&vb, config).unwrap();
-
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let audio =
         ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
     let mel = log_mel_window(&audio, config.n_mels, &dev).unwrap();
     let xa = model.encode(&mel).unwrap();
-    let special = SpecialTokens::for_vocab(config.n_vocab);
-    let mut tokens = special.prompt();
+    (model, ggml, xa)
+}
+
+/// Greedy decoding after `prompt`, at most 40 tokens, never choosing `suppress`; the tokens
+/// after the prompt.
+fn greedy(model: &Whisper, xa: &Tensor, prompt: Vec<u32>, eot: u32, suppress: u32) -> Vec<u32> {
+    let mut tokens = prompt.clone();
     for _ in 0..40 {
-        let t = Tensor::new(tokens.as_slice(), &dev)
+        let t = Tensor::new(tokens.as_slice(), xa.device())
             .unwrap()
             .unsqueeze(0)
             .unwrap();
-        let logits = model.decode(&t, &xa).unwrap();
-        let last = logits.squeeze(0).unwrap().get(tokens.len() - 1).unwrap();
-        let next = last.argmax(D::Minus1).unwrap().to_scalar::<u32>().unwrap();
-        if next == special.eot {
+        let logits = model.decode(&t, xa).unwrap();
+        let mut last: Vec<f32> = logits
+            .squeeze(0)
+            .unwrap()
+            .get(tokens.len() - 1)
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        last[suppress as usize] = f32::NEG_INFINITY;
+        let next = (0..last.len())
+            .max_by(|&a, &b| last[a].total_cmp(&last[b]))
+            .unwrap() as u32;
+        if next == eot {
             break;
         }
         tokens.push(next);
     }
-    let text: Vec<u8> = tokens[special.prompt().len()..]
+    tokens.split_off(prompt.len())
+}
+
+/// The lower-case text of `tokens`, special and timestamp tokens left out.
+fn text_of(ggml: &ownvoice_asr::ggml::WhisperGgml, tokens: &[u32], eot: u32) -> String {
+    let text: Vec<u8> = tokens
         .iter()
+        .filter(|&&t| t < eot)
         .flat_map(|&t| ggml.vocab.get(t as usize).cloned().unwrap_or_default())
         .collect();
-    let text = String::from_utf8_lossy(&text).to_lowercase();
+    String::from_utf8_lossy(&text).to_lowercase()
+}
+
+#[test]
+fn greedy_decoding_of_jfk_gives_its_words() {
+    let (model, ggml, xa) = jfk_encoded();
+    let special = SpecialTokens::for_vocab(ggml.hparams.n_vocab as usize);
+    let tokens = greedy(&model, &xa, special.prompt(), special.eot, special.sot);
+    let text = text_of(&ggml, &tokens, special.eot);
     assert!(
         text.contains("ask not what your country can do for you"),
         "greedy transcript: {text:?}"
     );
+}
+
+/// The timestamped format the adaptation trains on (and whisper.cpp decodes in): after
+/// `<|startoftranscript|>` alone, with `<|notimestamps|>` suppressed as whisper.cpp does when
+/// it decodes with timestamps, the model predicts a start time near 0 s, the words, and end
+/// times inside the 11 s clip; so the timestamp token ids are the model's own.
+#[test]
+fn timestamped_decoding_of_jfk_gives_times_around_its_words() {
+    let (model, ggml, xa) = jfk_encoded();
+    let special = SpecialTokens::for_vocab(ggml.hparams.n_vocab as usize);
+    let tokens = greedy(
+        &model,
+        &xa,
+        special.prompt_timestamped(),
+        special.eot,
+        special.no_timestamps,
+    );
+    let seconds = |t: u32| (t - special.timestamp_begin) as f32 * 0.02;
+    let times: Vec<f32> = tokens
+        .iter()
+        .filter(|&&t| t >= special.timestamp_begin)
+        .map(|&t| seconds(t))
+        .collect();
+    assert!(
+        tokens[0] >= special.timestamp_begin && seconds(tokens[0]) < 1.0,
+        "first token {} is not a start time near 0 s",
+        tokens[0]
+    );
+    let last = *times.last().expect("timestamps");
+    assert!((8.0..=11.5).contains(&last), "last time {last} s");
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "times {times:?}");
+    assert_eq!(special.timestamp(seconds(tokens[0])), tokens[0]);
+    let text = text_of(&ggml, &tokens, special.eot);
+    assert!(text.contains("ask not what your country"), "{text:?}");
 }
 
 #[test]

@@ -11,6 +11,8 @@ use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
 use ownvoice_adapt::checkpoint::Checkpoint;
 use ownvoice_adapt::lora::{attach, LoraConfig};
+use ownvoice_adapt::pack::Window;
+use ownvoice_adapt::targets::window_tokens;
 use ownvoice_adapt::train::{train, Example, Progress, TrainConfig};
 use ownvoice_adapt::{features::log_mel_window, Config, SpecialTokens, TextTokenizer, Whisper};
 use ownvoice_asr::wer::WordErrors;
@@ -64,6 +66,11 @@ pub struct AdaptArgs {
     /// matters with --encoder-layers. Held-back takes are still scored one by one.
     #[arg(long)]
     pack: bool,
+    /// Train on transcripts without timestamp tokens (`<|notimestamps|>`). By default the
+    /// targets carry Whisper's timestamps around each take, the format whisper.cpp decodes
+    /// in (transcribe, serve and dictate all use it), so the adapted path is the one that runs.
+    #[arg(long)]
+    no_timestamps: bool,
     /// Steps of linear learning-rate warm-up.
     #[arg(long, default_value_t = 10)]
     warmup: usize,
@@ -238,21 +245,42 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     let vars = VarMap::new();
     attach(&mut model, &lora, &vars, a.seed)?;
     let special = SpecialTokens::for_vocab(config.n_vocab);
-    let prompt = special.prompt();
-    let bar = context::progress(train_takes.len() + heldout.len(), "encoding", a.json);
-    let encode = |takes: &[Take]| -> Result<Vec<Example>> {
-        takes
+    let timestamps = !a.no_timestamps;
+    let prompt_len = if timestamps {
+        special.prompt_timestamped().len()
+    } else {
+        special.prompt().len()
+    };
+    // Transcripts as Whisper writes them (sentence case), one window per take or packed.
+    let windows_of = |takes: &[Take], pack: bool| -> Vec<Window> {
+        let styled: Vec<Take> = takes
             .iter()
-            .map(|(audio, text)| {
-                let mel = log_mel_window(audio, config.n_mels, &dev)?;
+            .map(|(audio, text)| (audio.clone(), ownvoice_adapt::whisper_style(text)))
+            .collect();
+        if pack {
+            ownvoice_adapt::pack::pack(&styled)
+        } else {
+            styled
+                .into_iter()
+                .map(|(audio, text)| Window::single(audio, &text))
+                .collect()
+        }
+    };
+    let train_windows = windows_of(&train_takes, a.pack);
+    let held_windows = windows_of(&heldout, false);
+    let bar = context::progress(train_windows.len() + held_windows.len(), "encoding", a.json);
+    let encode = |windows: &[Window]| -> Result<Vec<Example>> {
+        windows
+            .iter()
+            .map(|w| {
+                let mel = log_mel_window(&w.samples, config.n_mels, &dev)?;
                 let (encoded, encoder_from) = if enc_from == n_enc {
                     (model.encode(&mel)?, None)
                 } else {
                     (model.encode_upto(&mel, enc_from)?, Some(enc_from))
                 };
-                let mut tokens = prompt.clone();
-                tokens.extend(tokenizer.encode(text).map_err(|e| anyhow!(e))?);
-                tokens.push(special.eot);
+                let (tokens, _) =
+                    window_tokens(&tokenizer, &special, w, timestamps).map_err(|e| anyhow!(e))?;
                 bar.inc(1);
                 Ok(Example {
                     encoded,
@@ -262,24 +290,9 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             })
             .collect()
     };
-    // Transcripts as Whisper writes them (sentence case), before takes are packed together.
-    let styled = |takes: &[Take]| -> Vec<Take> {
-        takes
-            .iter()
-            .map(|(audio, text)| (audio.clone(), ownvoice_adapt::whisper_style(text)))
-            .collect()
-    };
-    let train_ex = if a.pack {
-        let windows: Vec<Take> = ownvoice_adapt::pack::pack(&styled(&train_takes))
-            .into_iter()
-            .map(|(audio, text, _)| (audio, text))
-            .collect();
-        bar.set_length((windows.len() + heldout.len()) as u64);
-        encode(&windows)?
-    } else {
-        encode(&styled(&train_takes))?
-    };
-    let held_ex = encode(&styled(&heldout))?;
+    let train_ex = encode(&train_windows)?;
+    let held_ex = encode(&held_windows)?;
+    drop((train_windows, held_windows));
     bar.finish_and_clear();
 
     let cfg = TrainConfig {
@@ -294,7 +307,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     };
     // A checkpoint of an interrupted run with the same settings and takes is resumed.
     let fingerprint = ownvoice_adapt::checkpoint::fingerprint(&format!(
-        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} enc{} dec{} pack{} w{} fold{:?} train{} held{}",
+        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} enc{} dec{} pack{} w{} fold{:?} ts{} train{} held{}",
         a.model,
         a.rank,
         a.alpha,
@@ -309,6 +322,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         a.pack,
         a.warmup,
         a.heldout_fold,
+        timestamps,
         train_ex.len(),
         held_ex.len()
     ));
@@ -345,7 +359,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             &vars,
             &train_ex,
             &held_ex,
-            prompt.len(),
+            prompt_len,
             &cfg,
             resume.as_ref(),
             &mut progress,
