@@ -6,9 +6,11 @@
 //! - [`lora`]: low-rank adapters on chosen layers.
 //! - [`train`]: teacher-forced fine-tuning with AdamW, warm-up, early stopping.
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
+//! - [`augment`]: speed perturbation, more varied training audio from the same takes.
 //! - [`pack`]: short takes packed into shared 30 s windows.
 //! - [`targets`]: the token sequence Whisper emits for a window, with or without timestamps.
 
+pub mod augment;
 pub mod checkpoint;
 pub mod export;
 pub mod features;

@@ -71,6 +71,11 @@ pub struct AdaptArgs {
     /// in (transcribe, serve and dictate all use it), so the adapted path is the one that runs.
     #[arg(long)]
     no_timestamps: bool,
+    /// Also train on copies of each training take sped up by these factors (speed
+    /// perturbation, Ko et al. 2015: tempo and pitch together), e.g. `0.9,1.1`; each factor
+    /// adds one copy of every take to an epoch.
+    #[arg(long, value_delimiter = ',', value_name = "FACTOR,...")]
+    speed_perturb: Vec<f64>,
     /// Steps of linear learning-rate warm-up.
     #[arg(long, default_value_t = 10)]
     warmup: usize,
@@ -266,7 +271,17 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
                 .collect()
         }
     };
-    let train_windows = windows_of(&train_takes, a.pack);
+    let mut train_audio = train_takes.clone();
+    for &f in &a.speed_perturb {
+        if !(f.is_finite() && (0.5..=2.0).contains(&f)) {
+            bail!("--speed-perturb {f}: a factor must lie between 0.5 and 2");
+        }
+        for (audio, text) in &train_takes {
+            train_audio.push((ownvoice_adapt::augment::speed(audio, f)?, text.clone()));
+        }
+    }
+    let train_windows = windows_of(&train_audio, a.pack);
+    drop(train_audio);
     let held_windows = windows_of(&heldout, false);
     let bar = context::progress(train_windows.len() + held_windows.len(), "encoding", a.json);
     let encode = |windows: &[Window]| -> Result<Vec<Example>> {
@@ -307,7 +322,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     };
     // A checkpoint of an interrupted run with the same settings and takes is resumed.
     let fingerprint = ownvoice_adapt::checkpoint::fingerprint(&format!(
-        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} enc{} dec{} pack{} w{} fold{:?} ts{} train{} held{}",
+        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} enc{} dec{} pack{} w{} fold{:?} ts{} sp{:?} train{} held{}",
         a.model,
         a.rank,
         a.alpha,
@@ -323,6 +338,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         a.warmup,
         a.heldout_fold,
         timestamps,
+        a.speed_perturb,
         train_ex.len(),
         held_ex.len()
     ));
