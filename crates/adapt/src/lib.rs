@@ -67,6 +67,16 @@ impl SpecialTokens {
         }
     }
 
+    /// The decoder prompt with timestamps ([`Self::prompt_timestamped`]) or without
+    /// ([`Self::prompt`]).
+    pub fn prompt_for(&self, timestamps: bool) -> Vec<u32> {
+        if timestamps {
+            self.prompt_timestamped()
+        } else {
+            self.prompt()
+        }
+    }
+
     /// The timestamp token nearest to `seconds` into the window: Whisper's timestamps step
     /// 0.02 s from `<|0.00|>` to `<|30.00|>` (Radford et al. 2022, §2.3); outside that range
     /// the nearest end.

@@ -14,8 +14,8 @@
 use crate::pack::Window;
 use crate::{SpecialTokens, TextTokenizer};
 
-/// The decoder tokens for `window`: the prompt first, `<|endoftext|>` last; and the prompt's
-/// length (the loss covers the tokens after it).
+/// The decoder tokens for `window`: the prompt ([`SpecialTokens::prompt_for`]) first,
+/// `<|endoftext|>` last; the loss covers the tokens after the prompt.
 ///
 /// # Errors
 /// A message from the tokenizer.
@@ -24,13 +24,8 @@ pub fn window_tokens(
     special: &SpecialTokens,
     window: &Window,
     timestamps: bool,
-) -> Result<(Vec<u32>, usize), String> {
-    let mut tokens = if timestamps {
-        special.prompt_timestamped()
-    } else {
-        special.prompt()
-    };
-    let prompt_len = tokens.len();
+) -> Result<Vec<u32>, String> {
+    let mut tokens = special.prompt_for(timestamps);
     if timestamps {
         for s in &window.segments {
             tokens.push(special.timestamp(s.start_s));
@@ -41,7 +36,7 @@ pub fn window_tokens(
         tokens.extend(tokenizer.encode(&window.text())?);
     }
     tokens.push(special.eot);
-    Ok((tokens, prompt_len))
+    Ok(tokens)
 }
 
 #[cfg(test)]

@@ -251,11 +251,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     attach(&mut model, &lora, &vars, a.seed)?;
     let special = SpecialTokens::for_vocab(config.n_vocab);
     let timestamps = !a.no_timestamps;
-    let prompt_len = if timestamps {
-        special.prompt_timestamped().len()
-    } else {
-        special.prompt().len()
-    };
+    let prompt_len = special.prompt_for(timestamps).len();
     // Transcripts as Whisper writes them (sentence case), one window per take or packed.
     let windows_of = |takes: &[Take], pack: bool| -> Vec<Window> {
         let styled: Vec<Take> = takes
@@ -294,7 +290,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
                 } else {
                     (model.encode_upto(&mel, enc_from)?, Some(enc_from))
                 };
-                let (tokens, _) =
+                let tokens =
                     window_tokens(&tokenizer, &special, w, timestamps).map_err(|e| anyhow!(e))?;
                 bar.inc(1);
                 Ok(Example {
