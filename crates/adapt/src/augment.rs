@@ -6,10 +6,7 @@
 //! the exact recordings.
 
 use ownvoice_audio::resample::resample;
-use ownvoice_audio::AudioError;
-
-/// Sample rate of the takes, Hz.
-const SAMPLE_RATE: u32 = 16_000;
+use ownvoice_audio::{AudioError, SPEECH_SAMPLE_RATE as SAMPLE_RATE};
 
 /// `samples` (16 kHz) sped up by `factor` (> 1 faster and higher, < 1 slower and lower): the
 /// output has about `len / factor` samples. Factor 1 returns the input unchanged.

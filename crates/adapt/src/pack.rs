@@ -28,7 +28,7 @@ pub struct Window {
 impl Window {
     /// One take alone in its window (cut to 30 s by the front end if longer).
     pub fn single(samples: Vec<f32>, text: &str) -> Window {
-        let end_s = samples.len().min(WINDOW_SAMPLES) as f32 / 16_000.0;
+        let end_s = seconds(samples.len().min(WINDOW_SAMPLES));
         Window {
             samples,
             segments: vec![Segment {
@@ -44,6 +44,11 @@ impl Window {
         let texts: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
         texts.join(" ")
     }
+}
+
+/// Seconds from a window's start at sample index `n` (16 kHz).
+fn seconds(n: usize) -> f32 {
+    n as f32 / ownvoice_audio::SPEECH_SAMPLE_RATE as f32
 }
 
 /// Packs `takes` (16 kHz samples, transcript) in their order into windows of at most 30 s:
@@ -67,8 +72,8 @@ pub fn pack(takes: &[(Vec<f32>, String)]) -> Vec<Window> {
         let end = w.samples.len().min(WINDOW_SAMPLES);
         w.samples.resize(w.samples.len() + GAP_SAMPLES, 0.0);
         w.segments.push(Segment {
-            start_s: start as f32 / 16_000.0,
-            end_s: end as f32 / 16_000.0,
+            start_s: seconds(start),
+            end_s: seconds(end),
             text: text.trim().to_string(),
         });
     }
