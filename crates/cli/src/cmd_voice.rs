@@ -11,7 +11,7 @@ use ownvoice_enroll::{PersonProfile, VoiceRecord};
 use ownvoice_speaker::Embedding;
 use ownvoice_tts::kokoro::{Kokoro, StylePack};
 use ownvoice_voice::fit::{fit, Checkpoint, FitConfig, FitProgress, ModelPaths};
-use ownvoice_voice::space::Space;
+use ownvoice_voice::space::{Offset, Space};
 use serde::Serialize;
 
 use crate::voices::{kokoro_files, stock_packs, CHECKPOINT_BLOB, KOKORO_MODEL, STYLE_BLOB};
@@ -34,6 +34,13 @@ pub enum VoiceCommand {
     /// print and to held-back takes, Whisper WER on 20 Harvard sentences, F0 mean and range (YIN)
     /// of the voice and of the person, real-time factor and time to first audio.
     Report(ReportArgs),
+}
+
+/// `--offset`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OffsetArg {
+    Full,
+    Timbre,
 }
 
 #[derive(Args)]
@@ -64,6 +71,14 @@ pub struct TrainArgs {
     /// weight of 0.5 matched Cathy's F0 but lowered her held-back similarity and raised WER).
     #[arg(long, default_value_t = FitConfig::default().f0_weight)]
     f0_weight: f64,
+    /// Initial step size of the search, in spreads of the stock styles (the standard deviation
+    /// of each style dimension over the stock packs).
+    #[arg(long, default_value_t = FitConfig::default().sigma0)]
+    sigma: f64,
+    /// Style dimensions the offset from the stock mix moves: `full` (all 256) or `timbre`
+    /// (the decoder's first 128; the prosody half then comes from the stock mix alone).
+    #[arg(long, value_enum, default_value_t = OffsetArg::Full)]
+    offset: OffsetArg,
     /// Seconds between checkpoints saved into the profile (0: after every generation).
     #[arg(long, default_value_t = 60.0)]
     checkpoint_every: f64,
@@ -197,7 +212,11 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         encoder: context::models().file("ge2e", ownvoice_models::fetch::SPEAKER_ENCODER_FILE)?,
     };
     let whisper = Arc::new(context::load_whisper("tiny.en")?);
-    let space = Space::new(stock_packs()?);
+    let offset = match a.offset {
+        OffsetArg::Full => Offset::Full,
+        OffsetArg::Timbre => Offset::Timbre,
+    };
+    let space = Space::with_offset(stock_packs()?, offset);
     let resume = match (&profile.voice, a.restart) {
         (Some(v), false) if v.checkpoint_blob.is_some() && v.seed == a.seed => container
             .blob(CHECKPOINT_BLOB)
@@ -226,6 +245,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         max_generations: a.generations,
         seed: a.seed,
         lambda: a.population,
+        sigma0: a.sigma,
         workers: a.workers.unwrap_or(FitConfig::default().workers),
         ..FitConfig::default()
     };

@@ -1,12 +1,38 @@
 //! The search space of voice fitting.
 //!
-//! A point `x` has `k + 256` coordinates for `k` stock style packs: `k` logits whose softmax
-//! mixes the stock packs row by row (a convex mix stays among natural styles), then a 256-d
+//! A point `x` has `k + d` coordinates for `k` stock style packs: `k` logits whose softmax
+//! mixes the stock packs row by row (a convex mix stays among natural styles), then a `d`-d
 //! offset added to every row, in units of the stock styles' spread (the standard deviation of
 //! each style dimension over all rows of all stock packs). The penalty is the offset's mean
 //! square: 0 inside the stock packs' span, 1 at one spread away.
+//!
+//! The offset covers all 256 style dimensions ([`Offset::Full`]) or only the first 128
+//! ([`Offset::Timbre`]): Kokoro (StyleTTS 2) feeds `style[..128]` to the decoder, which makes
+//! the timbre, and `style[128..]` to the prosody predictor (durations, F0, energy); see
+//! `KModel.forward` in hexgrad/kokoro. Fewer coordinates let the search converge in fewer
+//! generations.
 
 use ownvoice_tts::kokoro::{StylePack, PACK_ROWS, STYLE_DIM};
+
+/// Which style dimensions the offset moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Offset {
+    /// All 256 dimensions.
+    #[default]
+    Full,
+    /// The decoder's 128 (timbre); the prosody half comes from the stock mix alone.
+    Timbre,
+}
+
+impl Offset {
+    /// Style dimensions the offset covers (the first this many).
+    pub fn dims(self) -> usize {
+        match self {
+            Offset::Full => STYLE_DIM,
+            Offset::Timbre => STYLE_DIM / 2,
+        }
+    }
+}
 
 /// The stock packs and their spread.
 pub struct Space {
@@ -14,11 +40,18 @@ pub struct Space {
     pub stock: Vec<(String, StylePack)>,
     /// Standard deviation of each of the 256 style dimensions over all stock rows.
     pub spread: Vec<f32>,
+    /// The dimensions the offset moves.
+    pub offset: Offset,
 }
 
 impl Space {
-    /// A space over `stock` (at least one pack).
+    /// A space over `stock` (at least one pack) with an offset over all 256 dimensions.
     pub fn new(stock: Vec<(String, StylePack)>) -> Space {
+        Space::with_offset(stock, Offset::Full)
+    }
+
+    /// A space over `stock` (at least one pack) whose offset moves `offset`'s dimensions.
+    pub fn with_offset(stock: Vec<(String, StylePack)>, offset: Offset) -> Space {
         let n = (stock.len() * PACK_ROWS) as f64;
         let mut spread = vec![0f32; STYLE_DIM];
         for (d, s) in spread.iter_mut().enumerate() {
@@ -29,12 +62,16 @@ impl Space {
             let mean = sum / n;
             *s = ((sq / n - mean * mean).max(0.0).sqrt()) as f32;
         }
-        Space { stock, spread }
+        Space {
+            stock,
+            spread,
+            offset,
+        }
     }
 
-    /// Coordinates of a point.
+    /// Coordinates of a point: `k` logits and the offset's dimensions.
     pub fn dim(&self) -> usize {
-        self.stock.len() + STYLE_DIM
+        self.stock.len() + self.offset.dims()
     }
 
     /// The start: stock pack `favoured` weighted e² ≈ 7.4 times each other, no offset.
@@ -100,5 +137,23 @@ mod tests {
         assert!((s.pack(&x).rows[0] - 1.5).abs() < 1e-6);
         assert!((s.penalty(&x) - 0.25 / 256.0).abs() < 1e-9);
         assert!(s.weights(&s.start(1))[1] > 0.85);
+    }
+
+    #[test]
+    fn a_timbre_offset_moves_only_the_decoder_half() {
+        let s = Space::with_offset(
+            vec![("a".into(), pack(0.0)), ("b".into(), pack(2.0))],
+            Offset::Timbre,
+        );
+        assert_eq!(s.dim(), 2 + 128);
+        let mut x = vec![1.0; s.dim()];
+        x[..2].fill(0.0);
+        let p = s.pack(&x);
+        for n in [1, PACK_ROWS] {
+            let row = p.row(n);
+            assert!(row[..128].iter().all(|v| (v - 2.0).abs() < 1e-6));
+            assert!(row[128..].iter().all(|v| (v - 1.0).abs() < 1e-6));
+        }
+        assert!((s.penalty(&x) - 1.0).abs() < 1e-9);
     }
 }
