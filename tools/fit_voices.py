@@ -14,7 +14,7 @@ is embedded and the speakers ranked by cosine: "identified" is the share of sent
 speaker is the target, "rank" the mean rank of the target (1 = best). The best stock voice is
 ranked the same way for comparison.
 
-Usage: python3 tools/fit_voices.py [--minutes M] [--only NAME] [--f0-weight W]   (results: /tmp/fit_voices)
+Usage: python3 tools/fit_voices.py [--minutes M] [--only NAME] [--f0-weight W] [--sigma S] [--no-stock]   (results: /tmp/fit_voices; the shared speakers' voice prints are cached there in prints.json)
 """
 import argparse
 import csv
@@ -111,10 +111,18 @@ def main():
     p.add_argument("--cathy-takes", type=int, default=100)
     p.add_argument("--only")
     p.add_argument("--f0-weight", type=float, help="voice train --f0-weight (default: its default)")
+    p.add_argument("--sigma", type=float, help="voice train --sigma (default: its default)")
+    p.add_argument("--no-stock", action="store_true",
+                   help="skip scoring the stock voices (faster; their figures do not depend on the fit)")
     a = p.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    print("voice prints of the shared speakers ...", file=sys.stderr)
-    prints = speaker_prints()
+    cached = os.path.join(OUT, "prints.json")
+    if os.path.exists(cached):
+        prints = json.load(open(cached))
+    else:
+        print("voice prints of the shared speakers ...", file=sys.stderr)
+        prints = speaker_prints()
+        json.dump(prints, open(cached, "w"))
     targets = [("cathy", os.path.join(SHARED, "cathy_arctic"), "cathy", a.cathy_takes),
                ("so762_0036", os.path.join(SHARED, "speechocean762"), "so762_0036", 20),
                ("so762_0482", os.path.join(SHARED, "speechocean762"), "so762_0482", 20)]
@@ -129,18 +137,21 @@ def main():
              "--max-wer", "1.0", "--json"], env)
         t0 = time.time()
         extra = [] if a.f0_weight is None else ["--f0-weight", str(a.f0_weight)]
+        extra += [] if a.sigma is None else ["--sigma", str(a.sigma)]
         train = json.loads(run(["voice", "train", "--person", "p", "--minutes", str(a.minutes), "--json", *extra], env))
         train_s = time.time() - t0
-        rep = json.loads(run(["voice", "report", "p", "--compare-stock", "--json"], env))
-        best_stock = max(rep["stock"], key=lambda s: s[1]["similarity_heldout"] or 0)
+        rep = json.loads(run(["voice", "report", "p", "--json", *([] if a.no_stock else ["--compare-stock"])], env))
+        best_stock = max(rep["stock"], key=lambda s: s[1]["similarity_heldout"] or 0) if rep["stock"] else None
+        voices = [("fitted", "p")] + ([("stock", best_stock[0])] if best_stock else [])
         wavs = {"fitted": [], "stock": []}
         for i, s in enumerate(HARVARD):
-            for kind, voice in [("fitted", "p"), ("stock", best_stock[0])]:
+            for kind, voice in voices:
                 w = os.path.join(OUT, f"{name}-{kind}-{i:02d}.wav")
                 run(["speak", "--voice", voice, s, "-o", w], env)
                 wavs[kind].append(w)
         ident, mean_rank = rank(wavs["fitted"], prints, spk)
-        s_ident, s_rank = rank(wavs["stock"], prints, spk)
+        s_ident, s_rank = rank(wavs["stock"], prints, spk) if best_stock else (0.0, 0.0)
+        best_stock = best_stock or ("(not scored)", {"similarity_heldout": 0.0})
         r = {"speaker": name, "takes": limit, "minutes": a.minutes, "train_wall_s": round(train_s),
              "generations": train["record"]["generations"], "evaluations": train["record"]["evaluations"],
              "fitted_heldout_cos": rep["voice"]["similarity_heldout"],
