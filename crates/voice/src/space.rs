@@ -9,8 +9,9 @@
 //! The offset covers all 256 style dimensions ([`Offset::Full`]) or only the first 128
 //! ([`Offset::Timbre`]): Kokoro (StyleTTS 2) feeds `style[..128]` to the decoder, which makes
 //! the timbre, and `style[128..]` to the prosody predictor (durations, F0, energy); see
-//! `KModel.forward` in hexgrad/kokoro. Fewer coordinates let the search converge in fewer
-//! generations.
+//! `KModel.forward` in hexgrad/kokoro. Fewer coordinates should let the search converge in
+//! fewer generations; measured on Cathy at 8 generations of 20 (σ 0.3), the fit similarity was
+//! 0.819 against 0.817 for the full offset, so the full offset stays the default.
 
 use ownvoice_tts::kokoro::{StylePack, PACK_ROWS, STYLE_DIM};
 
