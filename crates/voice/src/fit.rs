@@ -52,10 +52,10 @@ pub struct FitConfig {
     pub seed: u64,
     /// Offspring per generation (`None`: CMA-ES's default, 20 for 261 coordinates).
     pub lambda: Option<usize>,
-    /// Initial step size (in logit units and spreads). Default 0.6: on Cathy (86 takes, seed
-    /// 1234, 8 generations of 20) the fit similarity was 0.754, 0.817, 0.840 and 0.831 for 0.15,
-    /// 0.3, 0.6 and 1.0. With 261 coordinates sep-CMA-ES adapts σ only over tens of
-    /// generations, so the start value sets the step for most of a fit of minutes.
+    /// Initial step size (in logit units and spreads). On Cathy (86 takes, seed 1234, 8
+    /// generations of 20) the fit similarity was 0.754, 0.817, 0.840 and 0.831 for 0.15, 0.3,
+    /// 0.6 and 1.0, but an 8-minute fit at 0.6 scored 0.740 on her held-back takes against 0.754
+    /// at 0.3, so the default stays 0.3 (`voice train --sigma` sets it).
     pub sigma0: f64,
     /// Worker threads evaluating candidates at once.
     pub workers: usize,
@@ -76,7 +76,7 @@ impl Default for FitConfig {
             max_generations: None,
             seed: 1234,
             lambda: None,
-            sigma0: 0.6,
+            sigma0: 0.3,
             workers: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .min(4),
