@@ -150,13 +150,14 @@ def main():
                 run(["speak", "--voice", voice, s, "-o", w], env)
                 wavs[kind].append(w)
         ident, mean_rank = rank(wavs["fitted"], prints, spk)
-        s_ident, s_rank = rank(wavs["stock"], prints, spk) if best_stock else (0.0, 0.0)
-        best_stock = best_stock or ("(not scored)", {"similarity_heldout": 0.0})
+        # With --no-stock the stock columns are null in the JSON and "not scored" in the table.
+        s_ident, s_rank = rank(wavs["stock"], prints, spk) if best_stock else (None, None)
         r = {"speaker": name, "takes": limit, "minutes": a.minutes, "train_wall_s": round(train_s),
              "generations": train["record"]["generations"], "evaluations": train["record"]["evaluations"],
              "fitted_heldout_cos": rep["voice"]["similarity_heldout"],
              "real_heldout_cos": rep.get("real_heldout_to_print"),
-             "best_stock": best_stock[0], "stock_heldout_cos": best_stock[1]["similarity_heldout"],
+             "best_stock": best_stock and best_stock[0],
+             "stock_heldout_cos": best_stock and best_stock[1]["similarity_heldout"],
              "identified": ident, "mean_rank": mean_rank, "stock_identified": s_ident, "stock_mean_rank": s_rank,
              "speakers": len(prints), "wer": rep["voice"]["wer"], "rtf": rep["voice"]["rtf"],
              "first_audio_s": rep["voice"]["first_audio_s"],
@@ -166,9 +167,12 @@ def main():
     print("| speaker | fit | cos to held-back takes: fitted / best stock (real takes to their print) | identified (rank) fitted / stock | WER | F0 voice / person | RTF | first audio |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
+        scored = r["best_stock"] is not None
+        stock_cos = f"{r['stock_heldout_cos']:.3f} ({r['best_stock']})" if scored else "not scored"
+        stock_id = f"{100 * r['stock_identified']:.0f} % ({r['stock_mean_rank']:.1f})" if scored else "not scored"
         print(f"| {r['speaker']} | {r['minutes']} min, {r['generations']} gen, {r['evaluations']} voices "
-              f"| {r['fitted_heldout_cos']:.3f} / {r['stock_heldout_cos']:.3f} ({r['best_stock']}) ({r['real_heldout_cos'] or 0:.3f}) "
-              f"| {100 * r['identified']:.0f} % ({r['mean_rank']:.1f}) / {100 * r['stock_identified']:.0f} % ({r['stock_mean_rank']:.1f}) of {r['speakers']} "
+              f"| {r['fitted_heldout_cos']:.3f} / {stock_cos} ({r['real_heldout_cos'] or 0:.3f}) "
+              f"| {100 * r['identified']:.0f} % ({r['mean_rank']:.1f}) / {stock_id} of {r['speakers']} "
               f"| {100 * r['wer']:.1f} % | {r['f0_voice']['mean_hz']:.0f} / {r['f0_person']['mean_hz']:.0f} Hz "
               f"| {r['rtf']:.2f} | {r['first_audio_s']:.2f} s |")
 
