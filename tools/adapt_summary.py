@@ -5,11 +5,58 @@ worse keeps the base model). Word counts come from the enrollment report (takes 
 order; fold f holds the takes with index ≡ f mod 4).
 
 usage: adapt_summary.py DATASET_DIR RESULTS_DIR
+       adapt_summary.py --unseen RESULTS_DIR   (tools/adapt_speechocean_unseen.sh: the test
+       takes were never enrolled; WER from `ownvoice eval asr`, base model vs --person)
 """
 import json
 import pathlib
 import statistics
 import sys
+
+
+def unseen(results):
+    """Per speaker: test-take errors and words summed over folds, base vs the person's model."""
+    per = {}
+    for before in sorted(results.glob("*-[0-9].before.json")):
+        stem = before.name[: -len(".before.json")]
+        spk, f = stem.rsplit("-", 1)
+        try:
+            b = json.load(open(before))
+            a = json.load(open(results / f"{stem}.after.json"))
+            ad = json.load(open(results / f"{stem}.adapt.json"))
+        except (OSError, ValueError):
+            continue
+        t = per.setdefault(spk, {"words": 0, "before": 0, "after": 0, "folds": 0, "installed": 0, "secs": 0.0})
+        t["words"] += b["words"]
+        t["before"] += b["errors"]
+        t["after"] += a["errors"]
+        t["folds"] += 1
+        t["installed"] += bool(ad["installed"])
+        t["secs"] += ad["train_seconds"]
+    if not per:
+        sys.exit("no results in " + str(results))
+    print(f"{'speaker':12} folds installed  words  WER before  after  rel.change  train s/fold")
+    rel = []
+    for spk, t in per.items():
+        b, a = 100 * t["before"] / t["words"], 100 * t["after"] / t["words"]
+        r = (a - b) / b if b else 0.0
+        rel.append(r)
+        print(f"{spk:12} {t['folds']:5} {t['installed']:9} {t['words']:6} {b:10.1f} {a:6.1f} {100*r:+10.1f} % {t['secs']/t['folds']:9.1f}")
+    w = sum(t["words"] for t in per.values())
+    pb = 100 * sum(t["before"] for t in per.values()) / w
+    pa = 100 * sum(t["after"] for t in per.values()) / w
+    print(
+        f"\n{len(per)} speakers, test takes never enrolled: mean relative WER change {100*statistics.mean(rel):+.1f} % "
+        f"(median {100*statistics.median(rel):+.1f} %); pooled WER {pb:.1f} % -> {pa:.1f} %; "
+        f"improved {sum(r < 0 for r in rel)}, worse {sum(r > 0 for r in rel)}; "
+        f"models installed in {sum(t['installed'] for t in per.values())} of {sum(t['folds'] for t in per.values())} folds; "
+        f"speakers at or past -35 %: {sum(r <= -0.35 for r in rel)}"
+    )
+
+
+if sys.argv[1] == "--unseen":
+    unseen(pathlib.Path(sys.argv[2]))
+    sys.exit(0)
 
 results = pathlib.Path(sys.argv[2])
 enrolled = results.parent / "enrolled"

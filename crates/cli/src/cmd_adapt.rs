@@ -456,3 +456,23 @@ pub fn load_person_model(person: &str, base: &str) -> Result<Option<WhisperModel
     })?;
     Ok(Some(WhisperModel::from_bytes(bytes)?))
 }
+
+/// The model to transcribe with: `person`'s adapted `model` when they have one (loaded from
+/// memory), else the base `model` (with a note on stderr when a person was named); and the
+/// label reports give it ("tiny.en adapted to NAME" or "tiny.en").
+pub fn model_for(model: &str, person: Option<&str>) -> Result<(WhisperModel, String)> {
+    let personal = match person {
+        Some(p) => load_person_model(p, model)?,
+        None => None,
+    };
+    Ok(match (personal, person) {
+        (Some(m), Some(p)) => (m, format!("{model} adapted to {p}")),
+        (None, Some(p)) => {
+            eprintln!(
+                "note: {p} has no adapted {model} model (run `ownvoice adapt --person {p}`); using the base model"
+            );
+            (context::load_whisper(model)?, model.to_string())
+        }
+        _ => (context::load_whisper(model)?, model.to_string()),
+    })
+}

@@ -27,6 +27,11 @@ pub enum EvalCommand {
         /// Whisper model: tiny.en, base, an imported name, or a ggml path.
         #[arg(long, default_value = "tiny.en")]
         model: String,
+        /// Use this person's adapted model for --model (`ownvoice adapt`), decrypted into
+        /// memory only; the base model, with a note, when they have none. Measures adaptation
+        /// on takes it never saw, e.g. a folder of new recordings.
+        #[arg(long)]
+        person: Option<String>,
         /// Only takes of this speaker.
         #[arg(long)]
         speaker: Option<String>,
@@ -78,18 +83,21 @@ struct Report {
 }
 
 pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
-    let (data, model, speaker, limit, skip, threads, json, audio_ctx) = match cmd {
+    let (data, model, person, speaker, limit, skip, threads, json, audio_ctx) = match cmd {
         EvalCommand::Verify(a) => return crate::cmd_eval_verify::run(a),
         EvalCommand::Asr {
             data,
             model,
+            person,
             speaker,
             limit,
             skip,
             threads,
             json,
             audio_ctx,
-        } => (data, model, speaker, limit, skip, threads, json, audio_ctx),
+        } => (
+            data, model, person, speaker, limit, skip, threads, json, audio_ctx,
+        ),
     };
     let fixed_ctx = match audio_ctx.as_str() {
         "full" | "auto" => None,
@@ -106,7 +114,7 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
         .skip(skip)
         .take(limit.unwrap_or(usize::MAX))
         .collect();
-    let asr = context::load_whisper(&model)?;
+    let (asr, model) = crate::cmd_adapt::model_for(&model, person.as_deref())?;
     let opts = DecodeOptions {
         threads: threads.unwrap_or_else(context::default_threads),
         ..DecodeOptions::default()

@@ -62,27 +62,7 @@ struct FileResult {
 }
 
 pub fn run(a: TranscribeArgs) -> Result<ExitCode> {
-    let personal = match &a.person {
-        Some(p) => crate::cmd_adapt::load_person_model(p, &a.model)?,
-        None => None,
-    };
-    let (model, label) = match (personal, &a.person) {
-        (Some(m), Some(p)) => (m, format!("{} adapted to {p}", a.model)),
-        (None, Some(p)) => {
-            eprintln!(
-                "note: {p} has no adapted {} model (run `ownvoice adapt --person {p}`); using the base model",
-                a.model
-            );
-            (
-                WhisperModel::from_file(&context::whisper_model_path(&a.model)?)?,
-                a.model.clone(),
-            )
-        }
-        _ => (
-            WhisperModel::from_file(&context::whisper_model_path(&a.model)?)?,
-            a.model.clone(),
-        ),
-    };
+    let (model, label) = crate::cmd_adapt::model_for(&a.model, a.person.as_deref())?;
     let opts = DecodeOptions {
         beam_size: a.beam,
         threads: a.threads.unwrap_or_else(context::default_threads),
