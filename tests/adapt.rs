@@ -1,6 +1,7 @@
 //! `ownvoice adapt` end to end on real takes: the WER gate installs a model only when the
 //! held-back WER improves (a diverging learning rate makes it refuse), and `transcribe
-//! --person` uses the installed model or says it falls back to the base one.
+//! --person` (and `eval asr --person`) use the installed model or say they fall back to the
+//! base one.
 
 mod common;
 
@@ -53,6 +54,27 @@ fn the_wer_gate_refuses_a_model_that_got_worse() {
         "{}",
         common::stderr(&out)
     );
+    // `eval asr --person` scores new takes with the same model `transcribe --person` uses.
+    let data = common::dataset("cathy_arctic/heldout");
+    let eval: Value = serde_json::from_str(&env.ok(&[
+        "eval",
+        "asr",
+        "--data",
+        data.to_str().unwrap(),
+        "--limit",
+        "2",
+        "--person",
+        "cathy",
+        "--json",
+    ]))
+    .unwrap();
+    let expected = if better {
+        "tiny.en adapted to cathy"
+    } else {
+        "tiny.en"
+    };
+    assert_eq!(eval["model"], expected, "{eval}");
+    assert!(eval["wer"].as_f64().unwrap() < 0.5, "{eval}");
 }
 
 #[test]

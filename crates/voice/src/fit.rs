@@ -421,3 +421,32 @@ pub fn fit(
         checkpoint: ck,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_speak_every_fit_sentence_in_turn() {
+        let n = FIT_SENTENCES.len();
+        let cycle = (n / PER_GENERATION) as u64;
+        let mut seen = vec![0; n];
+        for g in 0..cycle {
+            let which = sentences_of(g);
+            assert_eq!(which.len(), PER_GENERATION);
+            for i in which {
+                seen[i] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&c| c == 1), "{seen:?}");
+        assert_eq!(sentences_of(0), sentences_of(cycle));
+        assert_ne!(sentences_of(0), sentences_of(1));
+    }
+
+    #[test]
+    fn no_fit_sentence_is_a_report_sentence() {
+        for s in FIT_SENTENCES {
+            assert!(!crate::report::HARVARD.contains(&s), "{s}");
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //! - [`space`]: the search space — a mix of the stock style packs plus an offset in units of the
 //!   stock styles' spread — and the penalty that keeps it near natural styles.
 //! - [`fit`]: the objective (speaker-encoder cosine to the person's takes, Whisper WER of the
-//!   synthesised sentences, the naturalness penalty), evaluated in parallel, with checkpoints.
+//!   synthesised sentences, the naturalness penalty), evaluated in parallel, with checkpoints;
+//!   each generation speaks two sentences of a rotating pool, the finalists all of them.
 //! - [`report`]: how a voice compares with the person's real takes (similarity, WER, F0, speed).
 
 pub mod cmaes;
