@@ -25,7 +25,9 @@ pub enum VoiceCommand {
     /// The search (sep-CMA-ES, Ros & Hansen 2008) mixes Kokoro's stock style packs and moves
     /// away from them by a penalised offset, maximising the speaker-encoder cosine between the
     /// synthesised voice and the person's voice print, minus Whisper's WER on the synthesised
-    /// sentences. About 15 % of the takes are held back to judge the result. The search stops
+    /// sentences. Each generation speaks two sentences of a pool of 12, in turn; at the end the
+    /// best candidates speak all 12 and the best of them is kept, so the similarity shown is on
+    /// all 12. About 15 % of the takes are held back to judge the result. The search stops
     /// at --minutes; it is checkpointed in the profile about once a minute, so running the same
     /// command again after an interruption resumes it. `ownvoice speak --voice NAME` then speaks
     /// in the fitted voice.
