@@ -50,7 +50,8 @@ pub struct TrainArgs {
     /// The person.
     #[arg(long)]
     person: String,
-    /// Time budget, minutes (the search stops after the generation that passes it).
+    /// Time budget, minutes (the search stops after the generation that passes it; the final
+    /// comparison of up to 4 finalists on all 12 fit sentences then adds about half a minute).
     #[arg(long, default_value_t = 30.0)]
     minutes: f64,
     /// Stop after this many generations (for quick runs and tests).

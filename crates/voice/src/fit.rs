@@ -78,7 +78,8 @@ pub struct ModelPaths {
 /// Fitting settings.
 #[derive(Debug, Clone)]
 pub struct FitConfig {
-    /// Time budget, minutes: fitting stops after the generation that passes it.
+    /// Time budget, minutes: the search stops after the generation that passes it (the final
+    /// comparison of the finalists on all [`FIT_SENTENCES`] comes on top).
     pub minutes: f64,
     /// At most this many generations (`None`: the time budget decides).
     pub max_generations: Option<u64>,
