@@ -12,6 +12,7 @@ use ownvoice_speaker::Embedding;
 use ownvoice_tts::kokoro::{Kokoro, StylePack};
 use ownvoice_voice::fit::{fit, Checkpoint, FitConfig, FitProgress, ModelPaths};
 use ownvoice_voice::space::{Offset, Space};
+use ownvoice_voice::VoiceError;
 use serde::Serialize;
 
 use crate::voices::{kokoro_files, stock_packs, CHECKPOINT_BLOB, KOKORO_MODEL, STYLE_BLOB};
@@ -226,17 +227,6 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             .and_then(|b| serde_json::from_slice::<Checkpoint>(b).ok()),
         _ => None,
     };
-    if let Some(c) = &resume {
-        if c.state.mean.len() != space.dim() {
-            bail!(
-                "{}'s saved voice fit searched {} coordinates, this one {} (another --offset?): \
-                 run again with the same --offset to resume it, or with --restart to start over",
-                a.person,
-                c.state.mean.len(),
-                space.dim()
-            );
-        }
-    }
     let resumed = resume.is_some();
     if let Some(c) = &resume {
         eprintln!(
@@ -307,17 +297,17 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         return Err(e.context("saving the checkpoint"));
     }
     let mut record = saver.record.clone();
-    let r = result.map_err(|e| anyhow!("voice fitting failed: {e}"))?;
-    // The stock voice the search started from (lowest cost), scored on all the fit sentences
-    // as the fitted voice was.
-    let best_stock = r
-        .checkpoint
-        .stock
-        .iter()
-        .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost))
-        .map(|(n, _)| n.clone())
-        .ok_or_else(|| anyhow!("no stock voice was scored"))?;
-    let best_stock_score = r.stock_score;
+    let r = result.map_err(|e| match e {
+        VoiceError::CheckpointSpace { .. } => anyhow!(
+            "{}'s saved voice fit: {e} (another --offset?): run again with the same --offset to \
+             resume it, or with --restart to start over",
+            a.person
+        ),
+        e => anyhow!("voice fitting failed: {e}"),
+    })?;
+    // The stock voice the search started from, scored on all the fit sentences as the fitted
+    // voice was.
+    let (best_stock, best_stock_score) = r.stock.clone();
     container.put_blob(STYLE_BLOB, r.pack.to_bytes());
     container.remove_blob(CHECKPOINT_BLOB);
     record.style_blob = Some(STYLE_BLOB.into());

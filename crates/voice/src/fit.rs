@@ -266,10 +266,20 @@ pub struct FitResult {
     pub pack: StylePack,
     /// Its score on all [`FIT_SENTENCES`].
     pub score: Score,
-    /// The best stock voice's score on all [`FIT_SENTENCES`] (the same scale as `score`).
-    pub stock_score: Score,
+    /// The best stock voice (the one the search started from) and its score on all
+    /// [`FIT_SENTENCES`] (the same scale as `score`).
+    pub stock: (String, Score),
     /// The final checkpoint.
     pub checkpoint: Checkpoint,
+}
+
+/// Index of the lowest of `costs` (`None` when empty).
+fn lowest_cost(costs: impl IntoIterator<Item = f64>) -> Option<usize> {
+    costs
+        .into_iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
 }
 
 fn evaluate_all(
@@ -327,28 +337,28 @@ pub fn fit(
     resume: Option<Checkpoint>,
     progress: &mut dyn FitProgress,
 ) -> Result<FitResult, VoiceError> {
+    if let Some(c) = resume
+        .as_ref()
+        .filter(|c| c.state.mean.len() != space.dim())
+    {
+        return Err(VoiceError::CheckpointSpace {
+            saved: c.state.mean.len(),
+            searched: space.dim(),
+        });
+    }
     let started = Instant::now();
     let mut evaluators = (0..cfg.workers.max(1))
         .map(|_| Evaluator::new(paths, whisper.clone()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut ck = match resume {
-        Some(c) if c.state.mean.len() == space.dim() => c,
-        Some(c) => {
-            return Err(VoiceError::Input(format!(
-                "the checkpoint has {} coordinates, this search {}",
-                c.state.mean.len(),
-                space.dim()
-            )))
-        }
+        Some(c) => c,
         None => {
             // Score the stock packs first: the best one is where the search starts.
             let starts: Vec<Vec<f64>> = (0..space.stock.len()).map(|i| space.start(i)).collect();
             let packs: Vec<Vec<f64>> = starts.clone();
             let scores =
                 evaluate_all(&mut evaluators, space, &packs, print, cfg, &sentences_of(0))?;
-            let best = (0..scores.len())
-                .min_by(|&a, &b| scores[a].cost.total_cmp(&scores[b].cost))
-                .unwrap_or(0);
+            let best = lowest_cost(scores.iter().map(|s| s.cost)).unwrap_or(0);
             let mut state = State::new(starts[best].clone(), cfg.sigma0, cfg.lambda, cfg.seed);
             state.best = Some((starts[best].clone(), scores[best].cost));
             Checkpoint {
@@ -382,9 +392,7 @@ pub fn fit(
         let costs: Vec<f64> = scores.iter().map(|s| s.cost).collect();
         let before = ck.state.best.as_ref().map(|b| b.1);
         ck.state.tell(&xs, &ys, &costs);
-        let i = (0..costs.len())
-            .min_by(|&a, &b| costs[a].total_cmp(&costs[b]))
-            .expect("a generation has candidates");
+        let i = lowest_cost(costs.iter().copied()).expect("a generation has candidates");
         if ck.state.best.as_ref().map(|b| b.1) != before {
             ck.best_score = Some(scores[i]);
         }
@@ -400,8 +408,7 @@ pub fn fit(
     }
     // The finals: every finalist speaks all the sentences; the lowest cost wins. The best
     // stock voice is a finalist, so the fit never ends worse than where it started.
-    let stock_best = (0..ck.stock.len())
-        .min_by(|&a, &b| ck.stock[a].1.cost.total_cmp(&ck.stock[b].1.cost))
+    let stock_best = lowest_cost(ck.stock.iter().map(|(_, s)| s.cost))
         .ok_or_else(|| VoiceError::Input("no stock voice to start from".into()))?;
     let mut finalists = vec![space.start(stock_best)];
     if ck.state.generation > 0 {
@@ -412,13 +419,12 @@ pub fn fit(
     let scores = evaluate_all(&mut evaluators, space, &finalists, print, cfg, &all)?;
     ck.evaluations += finalists.len();
     ck.seconds = spent_before + started.elapsed().as_secs_f64();
-    let win = (0..scores.len())
-        .min_by(|&a, &b| scores[a].cost.total_cmp(&scores[b].cost))
-        .expect("the best stock voice is a finalist");
+    let win =
+        lowest_cost(scores.iter().map(|s| s.cost)).expect("the best stock voice is a finalist");
     Ok(FitResult {
         pack: space.pack(&finalists[win]),
         score: scores[win],
-        stock_score: scores[0],
+        stock: (ck.stock[stock_best].0.clone(), scores[0]),
         checkpoint: ck,
     })
 }

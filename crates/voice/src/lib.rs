@@ -26,4 +26,7 @@ pub enum VoiceError {
     Audio(#[from] ownvoice_audio::AudioError),
     #[error("{0}")]
     Input(String),
+    /// A checkpoint saved by a search over another space (another offset).
+    #[error("the checkpoint searched {saved} coordinates, this search {searched}")]
+    CheckpointSpace { saved: usize, searched: usize },
 }
