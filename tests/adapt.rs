@@ -1,5 +1,6 @@
 //! `ownvoice adapt` end to end on real takes: the WER gate installs a model only when the
-//! held-back WER improves (a diverging learning rate makes it refuse), and `transcribe
+//! held-back (or, for a small enrollment, cross-validated) WER improves (a diverging learning
+//! rate makes it refuse), an interrupted run resumes, and `transcribe
 //! --person` (and `eval asr --person`) use the installed model or say they fall back to the
 //! base one.
 
@@ -35,6 +36,10 @@ fn the_wer_gate_refuses_a_model_that_got_worse() {
     );
     assert!(after > before, "{r}");
     assert_eq!(r["installed"], false, "{r}");
+    // 8 takes hold too few words for a held-back split: the gate cross-validates over 3
+    // folds, so every take is judged, each by a model that never trained on it.
+    assert_eq!(r["cv_folds"], 3, "{r}");
+    assert_eq!(r["heldout_takes"], 8, "{r}");
     assert!(r["model_blob"].is_null());
     let show: Value =
         serde_json::from_str(&env.ok(&["people", "show", "cathy", "--json"])).unwrap();
@@ -88,7 +93,7 @@ fn an_adaptation_killed_mid_way_resumes_from_its_checkpoint() {
         "--person",
         "cathy",
         "--epochs",
-        "6",
+        "3",
         "--no-early-stopping",
         "--json",
     ];
@@ -110,7 +115,8 @@ fn an_adaptation_killed_mid_way_resumes_from_its_checkpoint() {
         }
         let text = String::from_utf8_lossy(&line).into_owned();
         seen.push_str(&text);
-        if text.contains("checkpoint saved after epoch 1") {
+        // Killed in the second cross-validation fold, the first one judged.
+        if text.contains("fold 2/3: checkpoint saved after epoch 1") {
             break;
         }
     }
@@ -118,10 +124,24 @@ fn an_adaptation_killed_mid_way_resumes_from_its_checkpoint() {
     child.wait().unwrap();
     let mut rest = String::new();
     let _ = err.read_to_string(&mut rest);
+    assert!(seen.contains("fold 1/3: WER on its"), "{seen}");
 
-    let r = adapt(&env, &["--epochs", "6", "--no-early-stopping"]);
+    let out = env.run(&args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["resumed_after_epoch"], 1, "{r}");
     assert!(r["steps"].as_u64().unwrap() > 0);
+    // The judged fold is not trained again; the interrupted one goes on after its epoch 1.
+    let log = common::stderr(&out);
+    assert!(!log.contains("fold 1/3: checkpoint saved"), "{log}");
+    assert!(
+        log.contains("fold 2/3: resuming the interrupted run after epoch 1"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("fold 2/3: checkpoint saved after epoch 1\n"),
+        "{log}"
+    );
     // The finished run leaves no checkpoint behind: the takes and at most the model.
     let show: Value =
         serde_json::from_str(&env.ok(&["people", "show", "cathy", "--json"])).unwrap();

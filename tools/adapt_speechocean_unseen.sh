@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Speaker adaptation on speechocean762 as a user meets it: the test takes are not in the
 # profile at all. Per speaker and fold f in FOLDS: enroll only the 15 takes whose index (in
-# transcripts.tsv order) is ≢ f mod 4; `ownvoice adapt` then holds back its own ~15 % of them
-# (2 takes) for early stopping and the WER gate, exactly as for a user; finally `ownvoice eval
-# asr` scores the 5 unseen takes with the base model and with `--person` (the adapted model if
-# the gate installed it, else the base model). So no decision ever sees a test take, and the
-# "after" figure is what the person would get.
+# transcripts.tsv order) is ≢ f mod 4; `ownvoice adapt` then runs with its defaults, exactly
+# as for a user (for 15 takes: a gate cross-validated over 3 folds of the enrolled takes, and
+# the installed model trained on all 15); finally `ownvoice eval asr` scores the 5 unseen takes
+# with the base model and with `--person` (the adapted model if the gate installed it, else the
+# base model). So no decision ever sees a test take, and the "after" figure is what the person
+# would get.
 #
 # (tools/adapt_speechocean.sh is the other protocol: there the test takes are the held-back
 # takes, early stopping is off, and its "gated" figure is optimistic.)
 #
 # Settings: N speakers (default 20), FOLDS (default "0 1 2 3"), ARGS (extra `ownvoice adapt`
-# flags), TAG (results in /tmp/so_unseen/$TAG). Prints one line per speaker and fold, then the
+# flags, default none; stop 16 ran `--cv-folds 0 --epochs 10 --batch 2 --lr 1e-3 --warmup 5`,
+# the held-back split of 2 takes with early stopping), TAG (results in /tmp/so_unseen/$TAG). Prints one line per speaker and fold, then the
 # summary of tools/adapt_summary.py --unseen. Uses the release build of tools/setup.sh.
 set -u
 S=${S:-$(cd "$(dirname "$0")/../.." && pwd)/shared/datasets/speechocean762}
 OV=${OWNVOICE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/ownvoice/target/release/ownvoice}
-ARGS=${ARGS:---epochs 10 --batch 2 --lr 1e-3 --warmup 5}
+ARGS=${ARGS:-}
 TAG=${TAG:-default}
 export OWNVOICE_PASSPHRASE=x
 out=/tmp/so_unseen/$TAG; mkdir -p "$out"

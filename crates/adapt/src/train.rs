@@ -148,8 +148,11 @@ impl<F: FnMut(Step) -> bool> Progress for F {
     }
 }
 
-/// The adapters' values by name, sorted.
-fn named(vars: &VarMap) -> Result<Vec<(String, Tensor)>> {
+/// The adapters' values by name, sorted (copies: later training does not change them).
+///
+/// # Errors
+/// candle errors.
+pub fn adapter_values(vars: &VarMap) -> Result<Vec<(String, Tensor)>> {
     let data = vars.data().lock().expect("VarMap lock");
     let mut v: Vec<(String, Tensor)> = data
         .iter()
@@ -159,8 +162,12 @@ fn named(vars: &VarMap) -> Result<Vec<(String, Tensor)>> {
     Ok(v)
 }
 
-/// Sets the adapters named in `values`.
-fn restore(vars: &VarMap, values: &[(String, Tensor)]) -> Result<()> {
+/// Sets the adapters named in `values` (from [`adapter_values`] or a checkpoint), e.g. back to
+/// their initial values before another training run.
+///
+/// # Errors
+/// An adapter in `values` that `vars` lacks; a shape mismatch.
+pub fn set_adapters(vars: &VarMap, values: &[(String, Tensor)]) -> Result<()> {
     let data = vars.data().lock().expect("VarMap lock");
     for (n, t) in values {
         match data.get(n) {
@@ -202,7 +209,7 @@ pub fn train(
     model.set_lora_dropout(0.0);
     let (before, mut best, mut step, done) = match resume {
         Some(c) => {
-            restore(vars, &c.adapters)?;
+            set_adapters(vars, &c.adapters)?;
             (
                 c.loss_before,
                 (c.best_loss, c.best_epoch, c.best.clone()),
@@ -212,7 +219,7 @@ pub fn train(
         }
         None => {
             let before = mean_loss(model, heldout, prompt_len)?;
-            (before, (before, 0usize, named(vars)?), 0, 0)
+            (before, (before, 0usize, adapter_values(vars)?), 0, 0)
         }
     };
     let mut rng = cfg.seed | 1;
@@ -265,7 +272,7 @@ pub fn train(
         let held = mean_loss(model, heldout, prompt_len)?;
         let improved = held < best.0 || heldout.is_empty() || cfg.keep_last;
         if improved {
-            best = (held, epoch, named(vars)?);
+            best = (held, epoch, adapter_values(vars)?);
         }
         progress.epoch_done(&Checkpoint {
             fingerprint: resume.map_or(0, |c| c.fingerprint),
@@ -274,14 +281,14 @@ pub fn train(
             best_epoch: best.1,
             best_loss: best.0,
             loss_before: before,
-            adapters: named(vars)?,
+            adapters: adapter_values(vars)?,
             best: best.2.clone(),
         })?;
         if stop || (!improved && epoch - best.1 > cfg.patience) {
             break;
         }
     }
-    restore(vars, &best.2)?;
+    set_adapters(vars, &best.2)?;
     Ok(TrainReport {
         steps: step,
         heldout_loss_before: before,

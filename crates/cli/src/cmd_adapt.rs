@@ -3,24 +3,24 @@
 //! better.
 
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
-use ownvoice_adapt::checkpoint::Checkpoint;
 use ownvoice_adapt::lora::{attach, LoraConfig};
 use ownvoice_adapt::pack::Window;
 use ownvoice_adapt::targets::window_tokens;
-use ownvoice_adapt::train::{train, Example, Progress, TrainConfig};
+use ownvoice_adapt::train::{adapter_values, Example, TrainConfig};
 use ownvoice_adapt::{features::log_mel_window, Config, SpecialTokens, TextTokenizer, Whisper};
-use ownvoice_asr::wer::WordErrors;
+use ownvoice_asr::wer::{normalize, WordErrors};
 use ownvoice_asr::{DecodeOptions, WhisperModel};
 use ownvoice_enroll::profile::decode_pcm16;
 use ownvoice_enroll::{AdaptationRecord, PersonProfile};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::adapt_plan::{Asked, Plan};
+use crate::adapt_run::{RunResult, Runner};
 use crate::{context, keys};
 
 #[derive(Args)]
@@ -34,21 +34,23 @@ pub struct AdaptArgs {
     /// Training time budget in minutes: training stops at the end of the step that passes it.
     #[arg(long)]
     minutes: Option<f64>,
-    /// Passes over the training takes.
-    #[arg(long, default_value_t = 3)]
-    epochs: usize,
+    /// Passes over the training takes (default: 3 with a held-back split; with
+    /// cross-validation about 150 / takes, from 3 to 10: 10 for 15 takes).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// LoRA rank.
     #[arg(long, default_value_t = 8)]
     rank: usize,
     /// LoRA alpha (the update is scaled by alpha / rank).
     #[arg(long, default_value_t = 16.0)]
     alpha: f64,
-    /// Peak learning rate (AdamW).
-    #[arg(long, default_value_t = 5e-4)]
-    lr: f64,
-    /// Takes per optimisation step.
-    #[arg(long, default_value_t = 4)]
-    batch: usize,
+    /// Peak learning rate, AdamW (default: 5e-4 with a held-back split, 1e-3 with
+    /// cross-validation).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Takes per optimisation step (default: 4 with a held-back split, 2 with cross-validation).
+    #[arg(long)]
+    batch: Option<usize>,
     /// Adapt the MLPs too (default: attention projections only).
     #[arg(long)]
     mlp: bool,
@@ -76,15 +78,24 @@ pub struct AdaptArgs {
     /// adds one copy of every take to an epoch.
     #[arg(long, value_delimiter = ',', value_name = "FACTOR,...")]
     speed_perturb: Vec<f64>,
-    /// Steps of linear learning-rate warm-up.
-    #[arg(long, default_value_t = 10)]
-    warmup: usize,
+    /// Steps of linear learning-rate warm-up (default: 10 with a held-back split, 5 with
+    /// cross-validation).
+    #[arg(long)]
+    warmup: Option<usize>,
+    /// How the WER gate judges: K ≥ 2 cross-validates over K folds (every take is transcribed
+    /// by a model trained on the other folds; if they beat the base model, one more model
+    /// trains on all takes and is installed); 0 holds back one share of the takes (--heldout).
+    /// Default: 3 folds when the held-back share would hold fewer than 100 words (a small
+    /// enrollment, where 2 held-back takes are too few to judge by), else the held-back share.
+    #[arg(long, value_name = "K", conflicts_with = "heldout_fold")]
+    cv_folds: Option<usize>,
     /// Share of the takes held back to measure WER (at least one take): every k-th take,
     /// k = round(1 / share).
     #[arg(long, default_value_t = 0.15)]
     heldout: f64,
     /// Which of the k held-back folds to hold back (0..k; default the last, k − 1): the takes
-    /// whose index is FOLD modulo k. Rotating it tests every take once.
+    /// whose index is FOLD modulo k. Rotating it tests every take once. Implies the held-back
+    /// split (no cross-validation).
     #[arg(long, value_name = "FOLD")]
     heldout_fold: Option<usize>,
     /// LoRA dropout while training (above 0, runs are no longer repeatable).
@@ -94,7 +105,8 @@ pub struct AdaptArgs {
     #[arg(long, default_value_t = 1234)]
     seed: u64,
     /// Keep the last epoch's adapters instead of the best held-back epoch's (the WER gate
-    /// still decides whether the model is installed).
+    /// still decides whether the model is installed). Cross-validated runs always train their
+    /// fixed number of epochs.
     #[arg(long)]
     no_early_stopping: bool,
     /// Print a JSON report.
@@ -104,15 +116,6 @@ pub struct AdaptArgs {
 
 /// Takes with their audio: (16 kHz samples, text).
 type Take = (Vec<f32>, String);
-
-fn wer_of(asr: &WhisperModel, takes: &[Take]) -> Result<f64> {
-    let mut total = WordErrors::default();
-    for (audio, text) in takes {
-        let tr = asr.transcribe(audio, &DecodeOptions::default())?;
-        total = total + WordErrors::score(text, &tr.text);
-    }
-    Ok(total.wer())
-}
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -128,50 +131,66 @@ pub fn checkpoint_blob(base: &str) -> String {
     format!("models/whisper-{base}.checkpoint")
 }
 
-/// Shows training progress, stops at the time budget, and saves a checkpoint into the profile
-/// (encrypted, atomically) after every epoch.
-struct Saver<'a> {
-    bar: &'a indicatif::ProgressBar,
-    started: Instant,
-    budget: Option<f64>,
-    fingerprint: u64,
-    blob: &'a str,
-    container: &'a mut ownvoice_vault::Container,
-    path: &'a std::path::Path,
-    access: &'a ownvoice_vault::Access,
-    profile: &'a PersonProfile,
-}
-
-impl Progress for Saver<'_> {
-    fn step(&mut self, s: ownvoice_adapt::train::Step) -> bool {
-        self.bar.set_position(s.step as u64);
-        self.bar
-            .set_message(format!("epoch {} loss {:.3}", s.epoch, s.loss));
-        let within = !self
-            .budget
-            .is_some_and(|b| self.started.elapsed().as_secs_f64() > b);
-        if !within {
-            self.bar.set_message("time budget reached".to_string());
-        }
-        within
-    }
-
-    fn epoch_done(&mut self, c: &Checkpoint) -> candle_core::Result<()> {
-        let mut c = c.clone();
-        c.fingerprint = self.fingerprint;
-        self.container.put_blob(self.blob, c.to_bytes()?);
-        self.profile.store_manifest(self.container);
-        ownvoice_vault::save(self.path, self.container, self.access)
-            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-        self.bar
-            .suspend(|| eprintln!("checkpoint saved after epoch {}", c.epoch));
-        Ok(())
-    }
-}
-
 /// The blob holding a person's adapted model for `base`.
 pub fn model_blob(base: &str) -> String {
     format!("models/whisper-{base}.ggml")
+}
+
+/// The blob holding the cross-validation folds already judged, so an interrupted adaptation
+/// does not train them again.
+pub fn cv_blob(base: &str) -> String {
+    format!("models/whisper-{base}.cv")
+}
+
+/// Folds of a cross-validated adaptation already judged: (base, adapted) word errors per fold.
+#[derive(Serialize, Deserialize, Default)]
+struct CvProgress {
+    fingerprint: u64,
+    folds: Vec<[usize; 4]>,
+}
+
+fn errors_of(asr: &WhisperModel, take: &Take) -> Result<WordErrors> {
+    let tr = asr.transcribe(&take.0, &DecodeOptions::default())?;
+    Ok(WordErrors::score(&take.1, &tr.text))
+}
+
+fn pooled(errors: impl IntoIterator<Item = WordErrors>) -> WordErrors {
+    errors
+        .into_iter()
+        .fold(WordErrors::default(), |acc, e| acc + e)
+}
+
+/// The encoder side of training examples: `windows` through the frozen encoder (all of it, or
+/// the blocks before `enc_from`), with their tokens.
+struct Encoder<'a> {
+    tokenizer: &'a TextTokenizer,
+    special: SpecialTokens,
+    timestamps: bool,
+    n_mels: usize,
+    enc_from: usize,
+}
+
+impl Encoder<'_> {
+    fn encode(&self, model: &Whisper, w: &Window) -> Result<Example> {
+        let mel = log_mel_window(&w.samples, self.n_mels, &Device::Cpu)?;
+        let (encoded, encoder_from) = if self.enc_from == model.encoder_blocks.len() {
+            (model.encode(&mel)?, None)
+        } else {
+            (model.encode_upto(&mel, self.enc_from)?, Some(self.enc_from))
+        };
+        let tokens = window_tokens(self.tokenizer, &self.special, w, self.timestamps)
+            .map_err(|e| anyhow!(e))?;
+        Ok(Example {
+            encoded,
+            tokens,
+            encoder_from,
+        })
+    }
+}
+
+/// A take as one window, its transcript as Whisper writes it (sentence case).
+fn window_of(take: &Take) -> Window {
+    Window::single(take.0.clone(), &ownvoice_adapt::whisper_style(&take.1))
 }
 
 pub fn run(a: AdaptArgs) -> Result<ExitCode> {
@@ -193,7 +212,6 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             takes.len()
         );
     }
-    // Every k-th take is held back (about the asked share), the rest train.
     let folds = context::heldout_folds(a.heldout);
     if let Some(f) = a.heldout_fold.filter(|&f| f >= folds) {
         bail!(
@@ -201,7 +219,30 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             a.heldout
         );
     }
-    let (train_takes, heldout) = context::split_heldout_fold(takes, a.heldout, a.heldout_fold);
+    for &f in &a.speed_perturb {
+        if !(f.is_finite() && (0.5..=2.0).contains(&f)) {
+            bail!("--speed-perturb {f}: a factor must lie between 0.5 and 2");
+        }
+    }
+    if a.no_decoder && a.encoder_layers == 0 {
+        bail!("--no-decoder needs --encoder-layers N (N ≥ 1): nothing would be adapted");
+    }
+    // Every k-th take is held back (about the asked share), the rest train; with few words
+    // there, the plan cross-validates instead.
+    let split = context::split_heldout_fold((0..takes.len()).collect(), a.heldout, a.heldout_fold);
+    let split_words = split.1.iter().map(|&i| normalize(&takes[i].1).len()).sum();
+    let asked = Asked {
+        cv_folds: a.cv_folds,
+        epochs: a.epochs,
+        batch: a.batch,
+        lr: a.lr,
+        warmup: a.warmup,
+        keep_last: a.no_early_stopping,
+        split_fold: a.heldout_fold.is_some(),
+    };
+    let plan = Plan::choose(asked, takes.len(), split_words);
+    let cv = plan.cv_folds > 0;
+    let judging = plan.judging_runs(takes.len(), split);
 
     let models = context::models();
     let ggml_path = models.whisper_ggml(&a.model)?;
@@ -210,26 +251,45 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     let base_bytes = std::fs::read(&ggml_path).with_context(|| ggml_path.display().to_string())?;
     let base_ggml = ownvoice_asr::ggml::WhisperGgml::parse(&base_bytes)
         .with_context(|| ggml_path.display().to_string())?;
-    let base_asr = WhisperModel::from_bytes(&base_bytes)?;
-    eprintln!(
-        "{}: {} takes train, {} held back; base model {}",
-        a.person,
-        train_takes.len(),
-        heldout.len(),
-        a.model
-    );
-    let wer_before = wer_of(&base_asr, &heldout)?;
-    drop(base_asr);
+    if cv {
+        eprintln!(
+            "{}: {} takes, base model {}; {} folds: each fold is transcribed by a model trained \
+             on the others ({} epochs each); if they beat the base model, a model trained on \
+             all takes is installed",
+            a.person,
+            takes.len(),
+            a.model,
+            plan.cv_folds,
+            plan.epochs
+        );
+    } else {
+        eprintln!(
+            "{}: {} takes train, {} held back; base model {}",
+            a.person,
+            judging[0].0.len(),
+            judging[0].1.len(),
+            a.model
+        );
+    }
+    // The base model's errors on every take the gate judges.
+    let judged: Vec<usize> = judging.iter().flat_map(|r| r.1.iter().copied()).collect();
+    let mut base_errors = vec![WordErrors::default(); takes.len()];
+    {
+        let base_asr = WhisperModel::from_bytes(&base_bytes)?;
+        let bar = context::progress(judged.len(), "base model transcribing", a.json);
+        for &i in &judged {
+            base_errors[i] = errors_of(&base_asr, &takes[i])?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
 
-    // The frozen base model with adapters; the encoder output of every take computed once.
+    // The frozen base model with adapters; what the frozen encoder computes, once per take.
     let dev = Device::Cpu;
     let config = Config::from(&base_ggml.hparams);
     let frozen = ownvoice_adapt::model::tensors_from_ggml(&base_ggml, &dev)?;
     let mut model = Whisper::load(&VarBuilder::from_tensors(frozen, DType::F32, &dev), config)?;
     let n_enc = config.n_audio_layer;
-    if a.no_decoder && a.encoder_layers == 0 {
-        bail!("--no-decoder needs --encoder-layers N (N ≥ 1): nothing would be adapted");
-    }
     if a.encoder_layers > n_enc {
         bail!(
             "--encoder-layers {}: {} has {n_enc} encoder blocks",
@@ -237,175 +297,248 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             a.model
         );
     }
-    // Encoder blocks before `enc_from` stay frozen; their output is cached per take.
-    let enc_from = n_enc - a.encoder_layers;
     let lora = LoraConfig {
         rank: a.rank,
         alpha: a.alpha,
         mlp: a.mlp,
         dropout: a.dropout,
-        encoder_layers: (enc_from..n_enc).collect(),
+        encoder_layers: (n_enc - a.encoder_layers..n_enc).collect(),
         decoder: !a.no_decoder,
     };
     let vars = VarMap::new();
     attach(&mut model, &lora, &vars, a.seed)?;
+    let initial = adapter_values(&vars)?;
     let special = SpecialTokens::for_vocab(config.n_vocab);
     let timestamps = !a.no_timestamps;
     let prompt_len = special.prompt_for(timestamps).len();
-    // Transcripts as Whisper writes them (sentence case), one window per take or packed.
-    let windows_of = |takes: &[Take], pack: bool| -> Vec<Window> {
-        let styled: Vec<Take> = takes
-            .iter()
-            .map(|(audio, text)| (audio.clone(), ownvoice_adapt::whisper_style(text)))
-            .collect();
-        if pack {
-            ownvoice_adapt::pack::pack(&styled)
-        } else {
-            styled
-                .into_iter()
-                .map(|(audio, text)| Window::single(audio, &text))
-                .collect()
-        }
+    let encoder = Encoder {
+        tokenizer: &tokenizer,
+        special,
+        timestamps,
+        n_mels: config.n_mels,
+        enc_from: n_enc - a.encoder_layers,
     };
-    let mut train_audio = train_takes.clone();
-    for &f in &a.speed_perturb {
-        if !(f.is_finite() && (0.5..=2.0).contains(&f)) {
-            bail!("--speed-perturb {f}: a factor must lie between 0.5 and 2");
-        }
-        for (audio, text) in &train_takes {
-            train_audio.push((ownvoice_adapt::augment::speed(audio, f)?, text.clone()));
+    // Speed-perturbed copies of every take, per factor.
+    let perturbed: Vec<Vec<Take>> = a
+        .speed_perturb
+        .iter()
+        .map(|&f| {
+            takes
+                .iter()
+                .map(|(audio, text)| Ok((ownvoice_adapt::augment::speed(audio, f)?, text.clone())))
+                .collect::<Result<_>>()
+        })
+        .collect::<Result<_>>()?;
+    let n_copies = 1 + perturbed.len();
+    let bar = context::progress(
+        takes.len() * if a.pack { 1 } else { n_copies },
+        "encoding",
+        a.json,
+    );
+    let mut single = Vec::with_capacity(takes.len());
+    for t in &takes {
+        single.push(encoder.encode(&model, &window_of(t))?);
+        bar.inc(1);
+    }
+    // Unpacked, the copies are encoded once too: [factor][take].
+    let mut copies: Vec<Vec<Example>> = Vec::new();
+    if !a.pack {
+        for p in &perturbed {
+            let mut v = Vec::with_capacity(p.len());
+            for t in p {
+                v.push(encoder.encode(&model, &window_of(t))?);
+                bar.inc(1);
+            }
+            copies.push(v);
         }
     }
-    let train_windows = windows_of(&train_audio, a.pack);
-    drop(train_audio);
-    let held_windows = windows_of(&heldout, false);
-    let bar = context::progress(train_windows.len() + held_windows.len(), "encoding", a.json);
-    let encode = |windows: &[Window]| -> Result<Vec<Example>> {
-        windows
-            .iter()
-            .map(|w| {
-                let mel = log_mel_window(&w.samples, config.n_mels, &dev)?;
-                let (encoded, encoder_from) = if enc_from == n_enc {
-                    (model.encode(&mel)?, None)
-                } else {
-                    (model.encode_upto(&mel, enc_from)?, Some(enc_from))
-                };
-                let tokens =
-                    window_tokens(&tokenizer, &special, w, timestamps).map_err(|e| anyhow!(e))?;
-                bar.inc(1);
-                Ok(Example {
-                    encoded,
-                    tokens,
-                    encoder_from,
-                })
-            })
-            .collect()
-    };
-    let train_ex = encode(&train_windows)?;
-    let held_ex = encode(&held_windows)?;
-    drop((train_windows, held_windows));
     bar.finish_and_clear();
+    // The examples of a run training on the takes `idx`: each take, then its copies per
+    // factor; packed, consecutive ones share 30 s windows (encoded for this run).
+    let train_examples = |model: &Whisper, idx: &[usize]| -> Result<Vec<Example>> {
+        if a.pack {
+            let styled: Vec<Take> = std::iter::once(&takes)
+                .chain(&perturbed)
+                .flat_map(|set| idx.iter().map(move |&i| &set[i]))
+                .map(|(audio, text)| (audio.clone(), ownvoice_adapt::whisper_style(text)))
+                .collect();
+            ownvoice_adapt::pack::pack(&styled)
+                .iter()
+                .map(|w| encoder.encode(model, w))
+                .collect()
+        } else {
+            Ok(std::iter::once(&single)
+                .chain(&copies)
+                .flat_map(|set| idx.iter().map(move |&i| set[i].clone()))
+                .collect())
+        }
+    };
 
     let cfg = TrainConfig {
-        lr: a.lr,
-        epochs: a.epochs,
-        batch: a.batch,
+        lr: plan.lr,
+        epochs: plan.epochs,
+        batch: plan.batch,
         seed: a.seed,
         dropout: lora.dropout,
-        keep_last: a.no_early_stopping,
-        warmup: a.warmup,
+        keep_last: plan.keep_last,
+        warmup: plan.warmup,
         ..TrainConfig::default()
     };
     // A checkpoint of an interrupted run with the same settings and takes is resumed.
     let fingerprint = ownvoice_adapt::checkpoint::fingerprint(&format!(
-        "{} r{} a{} lr{} b{} s{} mlp{} d{} last{} enc{} dec{} pack{} w{} fold{:?} ts{} sp{:?} train{} held{}",
+        "{} r{} a{} {:?} mlp{} d{} enc{} dec{} pack{} fold{:?} ts{} sp{:?} takes{} judged{:?}",
         a.model,
         a.rank,
         a.alpha,
-        a.lr,
-        a.batch,
-        a.seed,
+        plan,
         a.mlp,
         a.dropout,
-        a.no_early_stopping,
         a.encoder_layers,
         !a.no_decoder,
         a.pack,
-        a.warmup,
         a.heldout_fold,
         timestamps,
         a.speed_perturb,
-        train_ex.len(),
-        held_ex.len()
+        takes.len(),
+        judged,
     ));
-    let ckpt_blob = checkpoint_blob(&a.model);
-    let resume = match container.blob(&ckpt_blob) {
-        Some(b) => Checkpoint::from_bytes(b, &dev)
-            .ok()
-            .filter(|c| c.fingerprint == fingerprint && c.epoch < a.epochs),
-        None => None,
-    };
-    if let Some(c) = &resume {
-        eprintln!(
-            "resuming the interrupted adaptation after epoch {}",
-            c.epoch
-        );
-    }
-    let total = train_ex.len().div_ceil(cfg.batch.max(1)) * cfg.epochs;
-    let bar = context::progress(total, "training step", a.json);
-    let started = Instant::now();
-    let report = {
-        let mut progress = Saver {
-            bar: &bar,
-            started,
-            budget: a.minutes.map(|m| m * 60.0),
+    let cv_name = cv_blob(&a.model);
+    let mut cv_done: CvProgress = container
+        .blob(&cv_name)
+        .and_then(|b| serde_json::from_slice::<CvProgress>(b).ok())
+        .filter(|p| p.fingerprint == fingerprint)
+        .unwrap_or(CvProgress {
             fingerprint,
-            blob: &ckpt_blob,
-            container: &mut container,
-            path: &path,
-            access: &access,
-            profile: &profile,
-        };
-        train(
-            &mut model,
-            &vars,
-            &train_ex,
-            &held_ex,
-            prompt_len,
-            &cfg,
-            resume.as_ref(),
-            &mut progress,
-        )
+            folds: Vec::new(),
+        });
+    let runs_total = judging.len() + usize::from(cv);
+    let steps_of = |n_train: usize| (n_train * n_copies).div_ceil(cfg.batch.max(1)) * cfg.epochs;
+    let planned: Vec<usize> = judging
+        .iter()
+        .map(|r| steps_of(r.0.len()))
+        .chain(cv.then(|| steps_of(takes.len())))
+        .collect();
+    let bar = context::progress(planned.iter().sum(), "training step", a.json);
+    let budget = a.minutes.map(|m| m * 60.0 / runs_total as f64);
+    let mut runner = Runner {
+        vars: &vars,
+        initial,
+        base: &base_ggml,
+        prompt_len,
+        cfg: cfg.clone(),
+        fingerprint,
+        blob: checkpoint_blob(&a.model),
+        container: &mut container,
+        path: &path,
+        access: &access,
+        profile: &profile,
+        bar: &bar,
     };
+    let (mut before, mut after) = (WordErrors::default(), WordErrors::default());
+    let mut last: Option<RunResult> = None;
+    let (mut seconds, mut resumed_after) = (0.0, None);
+    for (r, (train_idx, held_idx)) in judging.iter().enumerate() {
+        let label = if cv {
+            format!("fold {}/{}", r + 1, judging.len())
+        } else {
+            "training".to_string()
+        };
+        bar.set_position(planned[..r].iter().sum::<usize>() as u64);
+        let base = pooled(held_idx.iter().map(|&i| base_errors[i]));
+        before = before + base;
+        if let Some(&[_, _, e, w]) = cv_done.folds.get(r) {
+            after = after
+                + WordErrors {
+                    errors: e,
+                    reference_words: w,
+                };
+            continue;
+        }
+        let train_ex = train_examples(&model, train_idx)?;
+        let held_ex: Vec<Example> = held_idx.iter().map(|&i| single[i].clone()).collect();
+        let res = runner.run(&mut model, r, &label, &train_ex, &held_ex, budget)?;
+        let asr = WhisperModel::from_bytes(&res.bytes)?;
+        let adapted = pooled(
+            held_idx
+                .iter()
+                .map(|&i| errors_of(&asr, &takes[i]))
+                .collect::<Result<Vec<_>>>()?,
+        );
+        after = after + adapted;
+        bar.suspend(|| {
+            eprintln!(
+                "{label}: WER on its {} takes {:.1} % -> {:.1} % ({:.0} s)",
+                held_idx.len(),
+                base.wer() * 100.0,
+                adapted.wer() * 100.0,
+                res.seconds
+            )
+        });
+        seconds += res.seconds;
+        resumed_after = resumed_after.or(res.resumed_after);
+        if cv {
+            cv_done.folds.push([
+                base.errors,
+                base.reference_words,
+                adapted.errors,
+                adapted.reference_words,
+            ]);
+            runner
+                .container
+                .put_blob(&cv_name, serde_json::to_vec(&cv_done)?);
+            runner.profile.store_manifest(runner.container);
+            ownvoice_vault::save(&path, runner.container, &access)?;
+        }
+        last = Some(res);
+    }
+    let installed = after.wer() < before.wer();
+    // Cross-validated and better: the model to install trains on every take.
+    if cv && installed {
+        bar.set_position(planned[..judging.len()].iter().sum::<usize>() as u64);
+        let all: Vec<usize> = (0..takes.len()).collect();
+        let train_ex = train_examples(&model, &all)?;
+        let res = runner.run(
+            &mut model,
+            judging.len(),
+            "all takes",
+            &train_ex,
+            &[],
+            budget,
+        )?;
+        seconds += res.seconds;
+        resumed_after = resumed_after.or(res.resumed_after);
+        last = Some(res);
+    }
     bar.finish_and_clear();
-    let report = report.map_err(|e| anyhow!("training failed: {e}"))?;
-    let train_seconds = started.elapsed().as_secs_f64();
-    container.remove_blob(&ckpt_blob);
-
-    let adapted = ownvoice_adapt::export::with_weights(&base_ggml, &model.merged_weights()?)?;
-    let adapted_bytes = adapted.to_bytes();
-    let wer_after = wer_of(&WhisperModel::from_bytes(&adapted_bytes)?, &heldout)?;
-    let installed = wer_after < wer_before;
+    drop(runner);
+    container.remove_blob(&cv_name);
     let blob = model_blob(&a.model);
+    let (steps, epochs) = last
+        .as_ref()
+        .map_or((0, 0), |r| (r.report.steps, r.report.best_epoch));
     if installed {
-        container.put_blob(&blob, adapted_bytes);
+        let bytes = last.map(|r| r.bytes).ok_or_else(|| {
+            anyhow!("the adaptation was judged from an earlier, interrupted run; run it again")
+        })?;
+        container.put_blob(&blob, bytes);
     }
     let record = AdaptationRecord {
         base_model: a.model.clone(),
         at: context::now(),
-        train_takes: train_takes.len(),
-        heldout_takes: heldout.len(),
-        heldout_wer_before: wer_before,
-        heldout_wer_after: wer_after,
+        train_takes: if cv { takes.len() } else { judging[0].0.len() },
+        heldout_takes: judged.len(),
+        cv_folds: plan.cv_folds,
+        heldout_wer_before: before.wer(),
+        heldout_wer_after: after.wer(),
         installed,
         model_blob: installed.then_some(blob),
         rank: a.rank,
         alpha: a.alpha,
-        lr: a.lr,
+        lr: plan.lr,
         encoder_layers: a.encoder_layers,
-        epochs: report.best_epoch,
-        steps: report.steps,
-        train_seconds,
+        epochs,
+        steps,
+        train_seconds: seconds,
     };
     profile.adaptation = Some(record.clone());
     profile.updated_at = context::now();
@@ -414,17 +547,26 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
     if a.json {
         let r = Report {
             person: &a.person,
-            resumed_after_epoch: resume.as_ref().map(|c| c.epoch),
+            resumed_after_epoch: resumed_after,
             record: &record,
         };
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
+        let judged_by = if cv {
+            format!(
+                "cross-validated WER ({} folds, all {} takes, each transcribed by a model that \
+                 never trained on it)",
+                plan.cv_folds,
+                takes.len()
+            )
+        } else {
+            "held-back WER".to_string()
+        };
         println!(
-            "held-back WER {:.2} % -> {:.2} % ({} steps, {:.0} s); {}",
-            wer_before * 100.0,
-            wer_after * 100.0,
-            report.steps,
-            train_seconds,
+            "{judged_by} {:.2} % -> {:.2} % ({:.0} s of training); {}",
+            before.wer() * 100.0,
+            after.wer() * 100.0,
+            seconds,
             if installed {
                 "the adapted model is installed in the profile"
             } else {

@@ -361,6 +361,9 @@ struct FullReport {
     /// Mean cosine of the held-back real takes to the voice print: what the person's own
     /// speech scores on `voice.similarity_heldout`'s scale (a perfect copy's reference).
     real_heldout_to_print: Option<f32>,
+    /// Cosine of the held-back takes' centroid to the voice print: the reference for
+    /// `voice.similarity_heldout_centroid`.
+    real_centroid_to_print: Option<f32>,
     record: VoiceRecord,
     stock: Vec<(String, ownvoice_voice::report::VoiceReport)>,
 }
@@ -430,6 +433,8 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
             person: a.person.clone(),
             voice,
             real_heldout_to_print: real,
+            real_centroid_to_print: (!held.is_empty())
+                .then(|| Embedding::mean(&held).cosine(&print)),
             record,
             stock,
         };
@@ -458,6 +463,9 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
             h,
             held.len()
         );
+    }
+    if let Some(c) = voice.similarity_heldout_centroid {
+        println!("  similarity to their centroid  {c:.3} (the mean of their d-vectors)");
     }
     if let Some(r) = real {
         println!("  (the held-back real takes score {r:.3} against the voice print)");

@@ -128,8 +128,15 @@ pub struct AdaptationRecord {
     pub base_model: String,
     /// Unix time, seconds.
     pub at: u64,
+    /// Takes the installed (or refused) model trained on.
     pub train_takes: usize,
+    /// Takes the WER gate judged on: the held-back split, or with `cv_folds` every take.
     pub heldout_takes: usize,
+    /// Folds of the cross-validated gate (0: one held-back split). With folds, each take is
+    /// transcribed by a model trained on the other folds, and the WERs below are pooled over
+    /// all takes.
+    #[serde(default)]
+    pub cv_folds: usize,
     /// WER (fraction) of the base and the adapted model on the held-back takes.
     pub heldout_wer_before: f64,
     pub heldout_wer_after: f64,

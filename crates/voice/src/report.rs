@@ -72,6 +72,12 @@ pub struct VoiceReport {
     pub similarity_print: f32,
     /// Mean cosine of the voice to each held-back take (`None` without held-back takes).
     pub similarity_heldout: Option<f32>,
+    /// Cosine of the voice to the centroid of the held-back takes (the L2-normalised mean of
+    /// their d-vectors: a speaker-level embedding, as GE2E's centroids, Wan et al. 2018). Each
+    /// take alone is a noisy draw around the speaker, so this is higher than
+    /// `similarity_heldout` (about `similarity_heldout` / the centroid's mean norm).
+    #[serde(default)]
+    pub similarity_heldout_centroid: Option<f32>,
     /// Whisper WER (fraction) on the sentences.
     pub wer: f64,
     /// Sentences spoken.
@@ -151,6 +157,8 @@ pub fn report(
     Ok(VoiceReport {
         similarity_print: voice.cosine(print),
         similarity_heldout: mean_cosine(&voice, heldout),
+        similarity_heldout_centroid: (!heldout.is_empty())
+            .then(|| voice.cosine(&Embedding::mean(heldout))),
         wer: ownvoice_asr::wer::wer(&HARVARD.join(" "), &heard.join(" ")),
         sentences: HARVARD.len(),
         f0_voice: f0_of(&speech),
