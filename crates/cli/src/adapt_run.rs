@@ -1,6 +1,7 @@
 //! One training run of `ownvoice adapt`: the adapters back at their initial values, training
 //! with a progress bar, a time budget and a checkpoint saved into the person's encrypted
 //! profile after every epoch, then the merged model exported as ggml bytes (in memory only).
+//! Also what runs share: takes encoded into training examples, and word errors of a model.
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,13 +10,75 @@ use anyhow::{anyhow, Result};
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use ownvoice_adapt::checkpoint::{fingerprint, Checkpoint};
+use ownvoice_adapt::features::log_mel_window;
+use ownvoice_adapt::pack::Window;
+use ownvoice_adapt::targets::window_tokens;
 use ownvoice_adapt::train::{
     set_adapters, train, Example, Progress, Step, TrainConfig, TrainReport,
 };
-use ownvoice_adapt::Whisper;
+use ownvoice_adapt::{SpecialTokens, TextTokenizer, Whisper};
 use ownvoice_asr::ggml::WhisperGgml;
+use ownvoice_asr::wer::WordErrors;
+use ownvoice_asr::{DecodeOptions, WhisperModel};
 use ownvoice_enroll::PersonProfile;
 use ownvoice_vault::{Access, Container};
+
+/// A take: 16 kHz samples and its transcript.
+pub type Take = (Vec<f32>, String);
+
+/// The word errors of `asr`'s transcript of `take` against its text.
+///
+/// # Errors
+/// Decoding errors.
+pub fn errors_of(asr: &WhisperModel, take: &Take) -> Result<WordErrors> {
+    let tr = asr.transcribe(&take.0, &DecodeOptions::default())?;
+    Ok(WordErrors::score(&take.1, &tr.text))
+}
+
+/// Word errors summed over takes (the pooled WER's counts).
+pub fn pooled(errors: impl IntoIterator<Item = WordErrors>) -> WordErrors {
+    errors
+        .into_iter()
+        .fold(WordErrors::default(), |acc, e| acc + e)
+}
+
+/// The encoder side of training examples: `windows` through the frozen encoder (all of it, or
+/// the blocks before `enc_from`), with their tokens.
+pub struct Encoder<'a> {
+    pub tokenizer: &'a TextTokenizer,
+    pub special: SpecialTokens,
+    pub timestamps: bool,
+    pub n_mels: usize,
+    /// Encoder blocks before this one are frozen: their output is what an example holds.
+    pub enc_from: usize,
+}
+
+impl Encoder<'_> {
+    /// `w` through the frozen encoder, with its tokens.
+    ///
+    /// # Errors
+    /// candle errors; a transcript the tokenizer rejects.
+    pub fn encode(&self, model: &Whisper, w: &Window) -> Result<Example> {
+        let mel = log_mel_window(&w.samples, self.n_mels, &Device::Cpu)?;
+        let (encoded, encoder_from) = if self.enc_from == model.encoder_blocks.len() {
+            (model.encode(&mel)?, None)
+        } else {
+            (model.encode_upto(&mel, self.enc_from)?, Some(self.enc_from))
+        };
+        let tokens = window_tokens(self.tokenizer, &self.special, w, self.timestamps)
+            .map_err(|e| anyhow!(e))?;
+        Ok(Example {
+            encoded,
+            tokens,
+            encoder_from,
+        })
+    }
+}
+
+/// A take as one window, its transcript as Whisper writes it (sentence case).
+pub fn window_of(take: &Take) -> Window {
+    Window::single(take.0.clone(), &ownvoice_adapt::whisper_style(&take.1))
+}
 
 /// What every run of one adaptation shares.
 pub struct Runner<'a> {

@@ -1,6 +1,7 @@
 //! `ownvoice adapt --person NAME`: fine-tune Whisper on the person's enrolled takes, on this
-//! device, and install the result in their profile only if it transcribes their held-back takes
-//! better.
+//! device, and install the result in their profile only if it transcribes takes it never
+//! trained on better: held-back takes, or for a small enrollment every take through
+//! cross-validation (see [`crate::adapt_plan`]).
 
 use std::process::ExitCode;
 
@@ -9,18 +10,16 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use clap::Args;
 use ownvoice_adapt::lora::{attach, LoraConfig};
-use ownvoice_adapt::pack::Window;
-use ownvoice_adapt::targets::window_tokens;
 use ownvoice_adapt::train::{adapter_values, Example, TrainConfig};
-use ownvoice_adapt::{features::log_mel_window, Config, SpecialTokens, TextTokenizer, Whisper};
+use ownvoice_adapt::{Config, SpecialTokens, TextTokenizer, Whisper};
 use ownvoice_asr::wer::{normalize, WordErrors};
-use ownvoice_asr::{DecodeOptions, WhisperModel};
+use ownvoice_asr::WhisperModel;
 use ownvoice_enroll::profile::decode_pcm16;
 use ownvoice_enroll::{AdaptationRecord, PersonProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::adapt_plan::{Asked, Plan};
-use crate::adapt_run::{RunResult, Runner};
+use crate::adapt_run::{errors_of, pooled, window_of, Encoder, RunResult, Runner, Take};
 use crate::{context, keys};
 
 #[derive(Args)]
@@ -114,9 +113,6 @@ pub struct AdaptArgs {
     json: bool,
 }
 
-/// Takes with their audio: (16 kHz samples, text).
-type Take = (Vec<f32>, String);
-
 #[derive(Serialize)]
 struct Report<'a> {
     person: &'a str,
@@ -147,50 +143,6 @@ pub fn cv_blob(base: &str) -> String {
 struct CvProgress {
     fingerprint: u64,
     folds: Vec<[usize; 4]>,
-}
-
-fn errors_of(asr: &WhisperModel, take: &Take) -> Result<WordErrors> {
-    let tr = asr.transcribe(&take.0, &DecodeOptions::default())?;
-    Ok(WordErrors::score(&take.1, &tr.text))
-}
-
-fn pooled(errors: impl IntoIterator<Item = WordErrors>) -> WordErrors {
-    errors
-        .into_iter()
-        .fold(WordErrors::default(), |acc, e| acc + e)
-}
-
-/// The encoder side of training examples: `windows` through the frozen encoder (all of it, or
-/// the blocks before `enc_from`), with their tokens.
-struct Encoder<'a> {
-    tokenizer: &'a TextTokenizer,
-    special: SpecialTokens,
-    timestamps: bool,
-    n_mels: usize,
-    enc_from: usize,
-}
-
-impl Encoder<'_> {
-    fn encode(&self, model: &Whisper, w: &Window) -> Result<Example> {
-        let mel = log_mel_window(&w.samples, self.n_mels, &Device::Cpu)?;
-        let (encoded, encoder_from) = if self.enc_from == model.encoder_blocks.len() {
-            (model.encode(&mel)?, None)
-        } else {
-            (model.encode_upto(&mel, self.enc_from)?, Some(self.enc_from))
-        };
-        let tokens = window_tokens(self.tokenizer, &self.special, w, self.timestamps)
-            .map_err(|e| anyhow!(e))?;
-        Ok(Example {
-            encoded,
-            tokens,
-            encoder_from,
-        })
-    }
-}
-
-/// A take as one window, its transcript as Whisper writes it (sentence case).
-fn window_of(take: &Take) -> Window {
-    Window::single(take.0.clone(), &ownvoice_adapt::whisper_style(&take.1))
 }
 
 pub fn run(a: AdaptArgs) -> Result<ExitCode> {

@@ -72,7 +72,8 @@ enum Command {
     #[command(subcommand)]
     Device(cmd_device::DeviceCommand),
     /// Fine-tune Whisper on a person's enrolled takes (LoRA, on this device); installed in their
-    /// encrypted profile only if it lowers the WER on their held-back takes.
+    /// encrypted profile only if it lowers the WER on takes it never trained on (held-back
+    /// takes, or for a small enrollment cross-validation folds).
     Adapt(cmd_adapt::AdaptArgs),
     /// Speaker embeddings: print the 256-d d-vector (GE2E) of each file.
     Embed(cmd_speaker::EmbedArgs),
