@@ -138,11 +138,12 @@ pub fn cv_blob(base: &str) -> String {
     format!("models/whisper-{base}.cv")
 }
 
-/// Folds of a cross-validated adaptation already judged: (base, adapted) word errors per fold.
+/// Folds of a cross-validated adaptation already judged: the adapted model's word errors and
+/// reference words per fold, in fold order. (The base model's are recomputed on every start.)
 #[derive(Serialize, Deserialize, Default)]
 struct CvProgress {
     fingerprint: u64,
-    folds: Vec<[usize; 4]>,
+    folds: Vec<[usize; 2]>,
 }
 
 pub fn run(a: AdaptArgs) -> Result<ExitCode> {
@@ -398,7 +399,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         bar.set_position(planned[..r].iter().sum::<usize>() as u64);
         let base = pooled(held_idx.iter().map(|&i| base_errors[i]));
         before = before + base;
-        if let Some(&[_, _, e, w]) = cv_done.folds.get(r) {
+        if let Some(&[e, w]) = cv_done.folds.get(r) {
             after = after
                 + WordErrors {
                     errors: e,
@@ -429,12 +430,9 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         seconds += res.seconds;
         resumed_after = resumed_after.or(res.resumed_after);
         if cv {
-            cv_done.folds.push([
-                base.errors,
-                base.reference_words,
-                adapted.errors,
-                adapted.reference_words,
-            ]);
+            cv_done
+                .folds
+                .push([adapted.errors, adapted.reference_words]);
             runner
                 .container
                 .put_blob(&cv_name, serde_json::to_vec(&cv_done)?);
