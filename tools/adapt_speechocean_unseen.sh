@@ -13,7 +13,9 @@
 #
 # Settings: N speakers (default 20), FOLDS (default "0 1 2 3"), ARGS (extra `ownvoice adapt`
 # flags, default none; stop 16 ran `--cv-folds 0 --epochs 10 --batch 2 --lr 1e-3 --warmup 5`,
-# the held-back split of 2 takes with early stopping), TAG (results in /tmp/so_unseen/$TAG). Prints one line per speaker and fold, then the
+# the held-back split of 2 takes with early stopping), TAG (results in /tmp/so_unseen/$TAG;
+# a speaker and fold already scored there is skipped, so an interrupted run goes on where it
+# stopped; REDO=1 scores everything again). Prints one line per speaker and fold, then the
 # summary of tools/adapt_summary.py --unseen. Uses the release build of tools/setup.sh.
 set -u
 S=${S:-$(cd "$(dirname "$0")/../.." && pwd)/shared/datasets/speechocean762}
@@ -24,13 +26,15 @@ export OWNVOICE_PASSPHRASE=x
 out=/tmp/so_unseen/$TAG; mkdir -p "$out"
 for spk in $(tail -n +2 "$S/transcripts.tsv" | cut -f2 | sort -u | head -"${N:-20}"); do
   for f in ${FOLDS:-0 1 2 3}; do
+    r=$out/$spk-$f
+    # A speaker and fold already scored is kept (delete $r.after.json, or use a new TAG, to redo it).
+    [ -s "$r.after.json" ] && [ -z "${REDO:-}" ] && { echo "$spk fold $f: already scored, kept"; continue; }
     d=$out/data/$spk-$f; mkdir -p "$d/train" "$d/test"
     for part in train test; do printf 'path\tspeaker\ttext\n' > "$d/$part/transcripts.tsv"; done
     awk -F'\t' -v spk="$spk" -v f="$f" -v S="$S" -v d="$d" '
       NR > 1 && $2 == spk { part = (i++ % 4 == f) ? "test" : "train";
         print S "/" $1 "\t" $2 "\t" $3 >> (d "/" part "/transcripts.tsv") }' "$S/transcripts.tsv"
     export OWNVOICE_HOME=$out/home; rm -rf "$OWNVOICE_HOME"
-    r=$out/$spk-$f
     $OV enroll --person p --from-dir "$d/train" --max-wer 1.0 --json > "$r.enroll.json" 2>/dev/null \
       || { echo "$spk fold $f: enroll failed" >&2; continue; }
     # shellcheck disable=SC2086

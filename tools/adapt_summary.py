@@ -26,31 +26,44 @@ def unseen(results):
             ad = json.load(open(results / f"{stem}.adapt.json"))
         except (OSError, ValueError):
             continue
-        t = per.setdefault(spk, {"words": 0, "before": 0, "after": 0, "folds": 0, "installed": 0, "secs": 0.0})
+        t = per.setdefault(spk, {"words": 0, "before": 0, "after": 0, "folds": 0, "installed": 0, "secs": 0.0, "max_secs": 0.0})
         t["words"] += b["words"]
         t["before"] += b["errors"]
         t["after"] += a["errors"]
         t["folds"] += 1
         t["installed"] += bool(ad["installed"])
         t["secs"] += ad["train_seconds"]
+        t["max_secs"] = max(t["max_secs"], ad["train_seconds"])
     if not per:
         sys.exit("no results in " + str(results))
     print(f"{'speaker':12} folds installed  words  WER before  after  rel.change  train s/fold")
-    rel = []
     for spk, t in per.items():
         b, a = 100 * t["before"] / t["words"], 100 * t["after"] / t["words"]
         r = (a - b) / b if b else 0.0
-        rel.append(r)
         print(f"{spk:12} {t['folds']:5} {t['installed']:9} {t['words']:6} {b:10.1f} {a:6.1f} {100*r:+10.1f} % {t['secs']/t['folds']:9.1f}")
+    summary(per, "")
+    most = max(t["folds"] for t in per.values())
+    full = {spk: t for spk, t in per.items() if t["folds"] == most}
+    if len(full) < len(per):
+        summary(full, f"only the speakers with all {most} folds scored: ")
+
+
+def summary(per, label):
+    """One line over the speakers in `per`: mean and pooled relative WER change."""
+    rel = []
+    for t in per.values():
+        b, a = t["before"] / t["words"], t["after"] / t["words"]
+        rel.append((a - b) / b if b else 0.0)
     w = sum(t["words"] for t in per.values())
     pb = 100 * sum(t["before"] for t in per.values()) / w
     pa = 100 * sum(t["after"] for t in per.values()) / w
     print(
-        f"\n{len(per)} speakers, test takes never enrolled: mean relative WER change {100*statistics.mean(rel):+.1f} % "
+        f"\n{label}{len(per)} speakers, test takes never enrolled: mean relative WER change {100*statistics.mean(rel):+.1f} % "
         f"(median {100*statistics.median(rel):+.1f} %); pooled WER {pb:.1f} % -> {pa:.1f} %; "
         f"improved {sum(r < 0 for r in rel)}, worse {sum(r > 0 for r in rel)}; "
         f"models installed in {sum(t['installed'] for t in per.values())} of {sum(t['folds'] for t in per.values())} folds; "
-        f"speakers at or past -35 %: {sum(r <= -0.35 for r in rel)}"
+        f"speakers at or past -35 %: {sum(r <= -0.35 for r in rel)}; "
+        f"longest adaptation {max(t['max_secs'] for t in per.values()):.0f} s of training"
     )
 
 
