@@ -27,7 +27,6 @@ out=/tmp/so_unseen/$TAG; mkdir -p "$out"
 for spk in $(tail -n +2 "$S/transcripts.tsv" | cut -f2 | sort -u | head -"${N:-20}"); do
   for f in ${FOLDS:-0 1 2 3}; do
     r=$out/$spk-$f
-    # A speaker and fold already scored is kept (delete $r.after.json, or use a new TAG, to redo it).
     [ -s "$r.after.json" ] && [ -z "${REDO:-}" ] && { echo "$spk fold $f: already scored, kept"; continue; }
     d=$out/data/$spk-$f; mkdir -p "$d/train" "$d/test"
     for part in train test; do printf 'path\tspeaker\ttext\n' > "$d/$part/transcripts.tsv"; done

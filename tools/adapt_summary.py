@@ -39,7 +39,7 @@ def unseen(results):
     print(f"{'speaker':12} folds installed  words  WER before  after  rel.change  train s/fold")
     for spk, t in per.items():
         b, a = 100 * t["before"] / t["words"], 100 * t["after"] / t["words"]
-        r = (a - b) / b if b else 0.0
+        r = rel_change(t)
         print(f"{spk:12} {t['folds']:5} {t['installed']:9} {t['words']:6} {b:10.1f} {a:6.1f} {100*r:+10.1f} % {t['secs']/t['folds']:9.1f}")
     summary(per, "")
     most = max(t["folds"] for t in per.values())
@@ -48,12 +48,14 @@ def unseen(results):
         summary(full, f"only the speakers with all {most} folds scored: ")
 
 
+def rel_change(t):
+    """A speaker's relative WER change, after vs before (0 when the base WER is 0)."""
+    return (t["after"] - t["before"]) / t["before"] if t["before"] else 0.0
+
+
 def summary(per, label):
     """One line over the speakers in `per`: mean and pooled relative WER change."""
-    rel = []
-    for t in per.values():
-        b, a = t["before"] / t["words"], t["after"] / t["words"]
-        rel.append((a - b) / b if b else 0.0)
+    rel = [rel_change(t) for t in per.values()]
     w = sum(t["words"] for t in per.values())
     pb = 100 * sum(t["before"] for t in per.values()) / w
     pa = 100 * sum(t["after"] for t in per.values()) / w
