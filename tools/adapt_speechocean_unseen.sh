@@ -13,7 +13,9 @@
 #
 # Settings: N speakers (default 20), FOLDS (default "0 1 2 3"), ARGS (extra `ownvoice adapt`
 # flags, default none; stop 16 ran `--cv-folds 0 --epochs 10 --batch 2 --lr 1e-3 --warmup 5`,
-# the held-back split of 2 takes with early stopping), TAG (results in /tmp/so_unseen/$TAG;
+# the held-back split of 2 takes with early stopping; `--gate-t 0` installs on any pooled gain,
+# and MIN_TS="0.5 1" then also summarises the same runs under those stricter gates),
+# TAG (results in /tmp/so_unseen/$TAG;
 # a speaker and fold already scored there is skipped, so an interrupted run goes on where it
 # stopped; REDO=1 scores everything again). Prints one line per speaker and fold, then the
 # summary of tools/adapt_summary.py --unseen. Uses the release build of tools/setup.sh.
@@ -44,8 +46,9 @@ for spk in $(tail -n +2 "$S/transcripts.tsv" | cut -f2 | sort -u | head -"${N:-2
       || { echo "$spk fold $f: eval failed" >&2; continue; }
     python3 -c "
 import json; a=json.load(open('$r.adapt.json')); b=json.load(open('$r.before.json')); c=json.load(open('$r.after.json'))
-print('$spk', $f, 'installed' if a['installed'] else 'kept base', 'test WER', round(b['wer']*100,1), '->', round(c['wer']*100,1), 'train s', round(a['train_seconds'],1))"
+print('$spk', $f, 'installed' if a['installed'] else 'kept base', 'gate t', a.get('gate_t'), 'test WER', round(b['wer']*100,1), '->', round(c['wer']*100,1), 'train s', round(a['train_seconds'],1))"
   done
 done
 rm -rf "$out/home"
-python3 "$(dirname "$0")/adapt_summary.py" --unseen "$out"
+# shellcheck disable=SC2086
+python3 "$(dirname "$0")/adapt_summary.py" --unseen "$out" ${MIN_TS:-}

@@ -5,8 +5,14 @@ worse keeps the base model). Word counts come from the enrollment report (takes 
 order; fold f holds the takes with index ≡ f mod 4).
 
 usage: adapt_summary.py DATASET_DIR RESULTS_DIR
-       adapt_summary.py --unseen RESULTS_DIR   (tools/adapt_speechocean_unseen.sh: the test
-       takes were never enrolled; WER from `ownvoice eval asr`, base model vs --person)
+       adapt_summary.py --unseen RESULTS_DIR [T ...]   (tools/adapt_speechocean_unseen.sh: the
+       test takes were never enrolled; WER from `ownvoice eval asr`, base model vs --person)
+
+With --unseen, each T adds a summary of the same runs as if the gate had asked a paired t of
+at least T (`adapt --gate-t T`): a fold whose recorded `gate_t` falls short keeps the base
+model. This is exact for T at or above the minimum the runs used (their `gate_min_t`: a
+stricter gate refuses a subset of the same models), so a run with `--gate-t 0` measures every
+stricter gate at once.
 """
 import json
 import pathlib
@@ -14,9 +20,11 @@ import statistics
 import sys
 
 
-def unseen(results):
+def unseen(results, min_ts):
     """Per speaker: test-take errors and words summed over folds, base vs the person's model."""
     per = {}
+    # The same runs, as if the gate had asked a paired t of at least T: {T: per speaker}.
+    stricter = {t: {} for t in min_ts}
     for before in sorted(results.glob("*-[0-9].before.json")):
         stem = before.name[: -len(".before.json")]
         spk, f = stem.rsplit("-", 1)
@@ -34,6 +42,18 @@ def unseen(results):
         t["installed"] += bool(ad["installed"])
         t["secs"] += ad["train_seconds"]
         t["max_secs"] = max(t["max_secs"], ad["train_seconds"])
+        for min_t, per_t in stricter.items():
+            if min_t < ad.get("gate_min_t", 0.0):
+                sys.exit(f"{stem}: ran with --gate-t {ad['gate_min_t']}; a gate of {min_t} cannot be replayed")
+            # gate_t null: infinite (every take gained the same).
+            passes = ad["installed"] and (ad.get("gate_t") is None or ad["gate_t"] >= min_t)
+            s = per_t.setdefault(spk, {"words": 0, "before": 0, "after": 0, "folds": 0, "installed": 0, "max_secs": 0.0})
+            s["words"] += b["words"]
+            s["before"] += b["errors"]
+            s["after"] += a["errors"] if passes else b["errors"]
+            s["folds"] += 1
+            s["installed"] += passes
+            s["max_secs"] = t["max_secs"]
     if not per:
         sys.exit("no results in " + str(results))
     print(f"{'speaker':12} folds installed  words  WER before  after  rel.change  train s/fold")
@@ -46,6 +66,9 @@ def unseen(results):
     full = {spk: t for spk, t in per.items() if t["folds"] == most}
     if len(full) < len(per):
         summary(full, f"only the speakers with all {most} folds scored: ")
+    for min_t, per_t in stricter.items():
+        worse = ", ".join(f"{spk} {100*rel_change(t):+.1f} %" for spk, t in per_t.items() if rel_change(t) > 0)
+        summary(per_t, f"as if --gate-t {min_t:g} (worse: {worse or 'none'}): ")
 
 
 def rel_change(t):
@@ -70,7 +93,7 @@ def summary(per, label):
 
 
 if sys.argv[1] == "--unseen":
-    unseen(pathlib.Path(sys.argv[2]))
+    unseen(pathlib.Path(sys.argv[2]), [float(t) for t in sys.argv[3:]])
     sys.exit(0)
 
 results = pathlib.Path(sys.argv[2])

@@ -18,6 +18,7 @@ use ownvoice_enroll::profile::decode_pcm16;
 use ownvoice_enroll::{AdaptationRecord, PersonProfile};
 use serde::{Deserialize, Serialize};
 
+use crate::adapt_gate::{judge, outcome, DEFAULT_MIN_T};
 use crate::adapt_plan::{Asked, Plan};
 use crate::adapt_run::{errors_of, pooled, window_of, Encoder, RunResult, Runner, Take};
 use crate::{context, keys};
@@ -97,6 +98,12 @@ pub struct AdaptArgs {
     /// split (no cross-validation).
     #[arg(long, value_name = "FOLD")]
     heldout_fold: Option<usize>,
+    /// How consistent the gain must be: the paired t statistic of the per-take reduction in
+    /// word errors on the judged takes (mean over its standard error) must reach T, besides
+    /// fewer errors in all. 1 refuses a gain that rests on one or two lucky takes; 0 installs
+    /// on any pooled improvement. See `adapt_gate.rs`.
+    #[arg(long, value_name = "T", default_value_t = DEFAULT_MIN_T)]
+    gate_t: f64,
     /// LoRA dropout while training (above 0, runs are no longer repeatable).
     #[arg(long, default_value_t = 0.0)]
     dropout: f32,
@@ -138,12 +145,13 @@ pub fn cv_blob(base: &str) -> String {
     format!("models/whisper-{base}.cv")
 }
 
-/// Folds of a cross-validated adaptation already judged: the adapted model's word errors and
-/// reference words per fold, in fold order. (The base model's are recomputed on every start.)
+/// Folds of a cross-validated adaptation already judged, in fold order: per take of the fold
+/// (in take order), the adapted model's word errors and reference words. (The base model's
+/// are recomputed on every start.)
 #[derive(Serialize, Deserialize, Default)]
 struct CvProgress {
     fingerprint: u64,
-    folds: Vec<[usize; 2]>,
+    folds: Vec<Vec<[usize; 2]>>,
 }
 
 pub fn run(a: AdaptArgs) -> Result<ExitCode> {
@@ -387,7 +395,8 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         profile: &profile,
         bar: &bar,
     };
-    let (mut before, mut after) = (WordErrors::default(), WordErrors::default());
+    // The adapted model's errors on every judged take (from the model that never trained on it).
+    let mut adapted_errors = vec![WordErrors::default(); takes.len()];
     let mut last: Option<RunResult> = None;
     let (mut seconds, mut resumed_after) = (0.0, None);
     for (r, (train_idx, held_idx)) in judging.iter().enumerate() {
@@ -398,26 +407,23 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         };
         bar.set_position(planned[..r].iter().sum::<usize>() as u64);
         let base = pooled(held_idx.iter().map(|&i| base_errors[i]));
-        before = before + base;
-        if let Some(&[e, w]) = cv_done.folds.get(r) {
-            after = after
-                + WordErrors {
-                    errors: e,
-                    reference_words: w,
+        if let Some(done) = cv_done.folds.get(r).filter(|d| d.len() == held_idx.len()) {
+            for (&i, &[errors, reference_words]) in held_idx.iter().zip(done) {
+                adapted_errors[i] = WordErrors {
+                    errors,
+                    reference_words,
                 };
+            }
             continue;
         }
         let train_ex = train_examples(&model, train_idx)?;
         let held_ex: Vec<Example> = held_idx.iter().map(|&i| single[i].clone()).collect();
         let res = runner.run(&mut model, r, &label, &train_ex, &held_ex, budget)?;
         let asr = WhisperModel::from_bytes(&res.bytes)?;
-        let adapted = pooled(
-            held_idx
-                .iter()
-                .map(|&i| errors_of(&asr, &takes[i]))
-                .collect::<Result<Vec<_>>>()?,
-        );
-        after = after + adapted;
+        for &i in held_idx {
+            adapted_errors[i] = errors_of(&asr, &takes[i])?;
+        }
+        let adapted = pooled(held_idx.iter().map(|&i| adapted_errors[i]));
         bar.suspend(|| {
             eprintln!(
                 "{label}: WER on its {} takes {:.1} % -> {:.1} % ({:.0} s)",
@@ -430,9 +436,12 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         seconds += res.seconds;
         resumed_after = resumed_after.or(res.resumed_after);
         if cv {
-            cv_done
-                .folds
-                .push([adapted.errors, adapted.reference_words]);
+            cv_done.folds.push(
+                held_idx
+                    .iter()
+                    .map(|&i| [adapted_errors[i].errors, adapted_errors[i].reference_words])
+                    .collect(),
+            );
             runner
                 .container
                 .put_blob(&cv_name, serde_json::to_vec(&cv_done)?);
@@ -441,7 +450,12 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         }
         last = Some(res);
     }
-    let installed = after.wer() < before.wer();
+    let pairs: Vec<_> = judged
+        .iter()
+        .map(|&i| (base_errors[i], adapted_errors[i]))
+        .collect();
+    let verdict = judge(&pairs, a.gate_t);
+    let (before, after, installed) = (verdict.before, verdict.after, verdict.install);
     // Cross-validated and better: the model to install trains on every take.
     if cv && installed {
         bar.set_position(planned[..judging.len()].iter().sum::<usize>() as u64);
@@ -480,6 +494,8 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         cv_folds: plan.cv_folds,
         heldout_wer_before: before.wer(),
         heldout_wer_after: after.wer(),
+        gate_t: verdict.t.is_finite().then_some(verdict.t),
+        gate_min_t: a.gate_t,
         installed,
         model_blob: installed.then_some(blob),
         rank: a.rank,
@@ -518,9 +534,12 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
             after.wer() * 100.0,
             seconds,
             if installed {
-                "the adapted model is installed in the profile"
+                format!("{}: the adapted model is in the profile", outcome(&record))
             } else {
-                "not better: the adapted model was discarded (transcribe --person keeps the base model)"
+                format!(
+                    "{}: the adapted model was discarded (transcribe --person keeps the base model)",
+                    outcome(&record)
+                )
             }
         );
     }

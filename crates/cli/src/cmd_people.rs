@@ -366,11 +366,7 @@ fn show(name: &str, json: bool, access_only: bool) -> Result<()> {
             a.base_model,
             a.heldout_wer_before * 100.0,
             a.heldout_wer_after * 100.0,
-            if a.installed {
-                "installed"
-            } else {
-                "not installed (no better)"
-            }
+            crate::adapt_gate::outcome(a)
         ),
         None => println!("adapted Whisper model: none (ownvoice adapt)"),
     }

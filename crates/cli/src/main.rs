@@ -3,6 +3,7 @@
 //! The command-line front end over the ownvoice crates. Each sub-command lives in its own module;
 //! [`context`] resolves where state lives (`OWNVOICE_HOME`, the model cache) and the passphrase.
 
+mod adapt_gate;
 mod adapt_plan;
 mod adapt_run;
 mod cmd_adapt;

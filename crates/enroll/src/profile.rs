@@ -140,6 +140,15 @@ pub struct AdaptationRecord {
     /// WER (fraction) of the base and the adapted model on the held-back takes.
     pub heldout_wer_before: f64,
     pub heldout_wer_after: f64,
+    /// Paired t statistic of the per-take reduction in word errors on the judged takes (mean
+    /// over standard error; see the cli's `adapt_gate`). `None` when it is infinite (every take
+    /// gained the same) or the record predates it.
+    #[serde(default)]
+    pub gate_t: Option<f64>,
+    /// The minimum t the gate asked for (0 in records from before it asked any: fewer errors
+    /// in all was enough).
+    #[serde(default)]
+    pub gate_min_t: f64,
     /// True when the adapted model is in the profile and used by `transcribe --person`.
     pub installed: bool,
     /// The blob holding the adapted ggml model, when installed.
