@@ -100,8 +100,8 @@ pub struct AdaptArgs {
     heldout_fold: Option<usize>,
     /// How consistent the gain must be: the paired t statistic of the per-take reduction in
     /// word errors on the judged takes (mean over its standard error) must reach T, besides
-    /// fewer errors in all. 1 refuses a gain that rests on one or two lucky takes; 0 installs
-    /// on any pooled improvement. See `adapt_gate.rs`.
+    /// fewer errors in all. 0 (the default) installs on any pooled improvement; above 1
+    /// refuses a gain that rests on one lucky take. See `adapt_gate.rs`.
     #[arg(long, value_name = "T", default_value_t = DEFAULT_MIN_T)]
     gate_t: f64,
     /// LoRA dropout while training (above 0, runs are no longer repeatable).
