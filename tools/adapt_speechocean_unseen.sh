@@ -11,14 +11,14 @@
 # (tools/adapt_speechocean.sh is the other protocol: there the test takes are the held-back
 # takes, early stopping is off, and its "gated" figure is optimistic.)
 #
-# Settings: N speakers (default 20), FOLDS (default "0 1 2 3"), ARGS (extra `ownvoice adapt`
-# flags, default none; stop 16 ran `--cv-folds 0 --epochs 10 --batch 2 --lr 1e-3 --warmup 5`,
-# the held-back split of 2 takes with early stopping; `--gate-t 0` installs on any pooled gain,
-# and MIN_TS="0.5 1" then also summarises the same runs under those stricter gates),
-# TAG (results in /tmp/so_unseen/$TAG;
-# a speaker and fold already scored there is skipped, so an interrupted run goes on where it
-# stopped; REDO=1 scores everything again). Prints one line per speaker and fold, then the
-# summary of tools/adapt_summary.py --unseen. Uses the release build of tools/setup.sh.
+# Settings: N speakers (default 20; or SPEAKERS, their names), FOLDS (default "0 1 2 3"),
+# ARGS (extra `ownvoice adapt` flags, default none; stop 16 ran `--cv-folds 0 --epochs 10
+# --batch 2 --lr 1e-3 --warmup 5`, the held-back split of 2 takes with early stopping;
+# `--gate-t 0` installs on any pooled gain, and MIN_TS="0.5 1" then also summarises the same
+# runs under those stricter gates), TAG (results in /tmp/so_unseen/$TAG; a speaker and fold
+# already scored there is skipped, so an interrupted run goes on where it stopped; REDO=1
+# scores everything again). Prints one line per speaker and fold, then the summary of
+# tools/adapt_summary.py --unseen. Uses the release build of tools/setup.sh.
 set -u
 S=${S:-$(cd "$(dirname "$0")/../.." && pwd)/shared/datasets/speechocean762}
 OV=${OWNVOICE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/ownvoice/target/release/ownvoice}
@@ -26,7 +26,8 @@ ARGS=${ARGS:-}
 TAG=${TAG:-default}
 export OWNVOICE_PASSPHRASE=x
 out=/tmp/so_unseen/$TAG; mkdir -p "$out"
-for spk in $(tail -n +2 "$S/transcripts.tsv" | cut -f2 | sort -u | head -"${N:-20}"); do
+SPEAKERS=${SPEAKERS:-$(tail -n +2 "$S/transcripts.tsv" | cut -f2 | sort -u | head -"${N:-20}")}
+for spk in $SPEAKERS; do
   for f in ${FOLDS:-0 1 2 3}; do
     r=$out/$spk-$f
     [ -s "$r.after.json" ] && [ -z "${REDO:-}" ] && { echo "$spk fold $f: already scored, kept"; continue; }
