@@ -27,6 +27,8 @@
 use ownvoice_asr::wer::WordErrors;
 use ownvoice_enroll::AdaptationRecord;
 
+use crate::adapt_run::pooled;
+
 /// Default minimum paired t statistic: 0, any pooled gain (see the module doc for why; 1, the
 /// mean gain one standard error above zero, would refuse a gain resting on one take).
 pub const DEFAULT_MIN_T: f64 = 0.0;
@@ -47,8 +49,8 @@ pub struct Verdict {
 
 /// Judges `pairs`, one `(base, adapted)` per judged take, against a minimum t of `min_t`.
 pub fn judge(pairs: &[(WordErrors, WordErrors)], min_t: f64) -> Verdict {
-    let before = pairs.iter().fold(WordErrors::default(), |acc, p| acc + p.0);
-    let after = pairs.iter().fold(WordErrors::default(), |acc, p| acc + p.1);
+    let before = pooled(pairs.iter().map(|p| p.0));
+    let after = pooled(pairs.iter().map(|p| p.1));
     let t = paired_t(pairs);
     Verdict {
         before,
