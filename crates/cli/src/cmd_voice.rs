@@ -11,7 +11,7 @@ use ownvoice_enroll::{PersonProfile, VoiceRecord};
 use ownvoice_speaker::Embedding;
 use ownvoice_tts::kokoro::{Kokoro, StylePack};
 use ownvoice_voice::fit::{fit, Checkpoint, FitConfig, FitProgress, ModelPaths};
-use ownvoice_voice::space::{Offset, Space};
+use ownvoice_voice::space::Offset;
 use ownvoice_voice::VoiceError;
 use serde::Serialize;
 
@@ -83,6 +83,11 @@ pub struct TrainArgs {
     /// (the decoder's first 128; the prosody half then comes from the stock mix alone).
     #[arg(long, value_enum, default_value_t = OffsetArg::Full)]
     offset: OffsetArg,
+    /// How many stock voices the search mixes: every stock pack first speaks two sentences,
+    /// and the best this many become the basis the search moves between (the others still set
+    /// how far from natural styles the offset may go).
+    #[arg(long, default_value_t = FitConfig::default().basis)]
+    basis: usize,
     /// Seconds between checkpoints saved into the profile (0: after every generation).
     #[arg(long, default_value_t = 60.0)]
     checkpoint_every: f64,
@@ -98,7 +103,9 @@ pub struct TrainArgs {
 pub struct ReportArgs {
     /// The person.
     person: String,
-    /// Also score each stock style pack the same way (slower).
+    /// Also score stock style packs the same way (slower): those the fit's search mixed (the
+    /// best of all stock packs on its first sentences), or every pack for a fit made before
+    /// bases were recorded.
     #[arg(long)]
     compare_stock: bool,
     /// CPU threads.
@@ -220,7 +227,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         OffsetArg::Full => Offset::Full,
         OffsetArg::Timbre => Offset::Timbre,
     };
-    let space = Space::with_offset(stock_packs()?, offset);
+    let stock = stock_packs()?;
     let resume = match (&profile.voice, a.restart) {
         (Some(v), false) if v.checkpoint_blob.is_some() && v.seed == a.seed => container
             .blob(CHECKPOINT_BLOB)
@@ -251,13 +258,16 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         lambda: a.population,
         sigma0: a.sigma,
         workers: a.workers.unwrap_or(FitConfig::default().workers),
+        basis: a.basis.max(1),
         ..FitConfig::default()
     };
     eprintln!(
-        "{}: fitting on {} takes ({} held back), {} workers, budget {} min, pitch target {}",
+        "{}: fitting on {} takes ({} held back), {} stock voices (basis {}), {} workers, budget {} min, pitch target {}",
         a.person,
         train.len(),
         held.len(),
+        stock.len(),
+        cfg.basis,
         cfg.workers,
         a.minutes,
         f0_target_hz.map_or("none (no voiced frames)".into(), |f| format!("{f:.0} Hz"))
@@ -277,6 +287,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         best_stock: String::new(),
         best_stock_similarity: 0.0,
         heldout_takes: held.iter().map(|(id, _)| id.clone()).collect(),
+        basis: Vec::new(),
     };
     let bar = context::progress((a.minutes * 60.0) as usize, "fitting (s)", a.json);
     let mut saver = Saver {
@@ -291,7 +302,9 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         quiet: a.json,
         error: None,
     };
-    let result = fit(&paths, whisper, &space, &print, &cfg, resume, &mut saver);
+    let result = fit(
+        &paths, whisper, &stock, offset, &print, &cfg, resume, &mut saver,
+    );
     saver.bar.finish_and_clear();
     if let Some(e) = saver.error.take() {
         return Err(e.context("saving the checkpoint"));
@@ -320,6 +333,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     record.fit_wer = r.score.wer;
     record.best_stock = best_stock;
     record.best_stock_similarity = best_stock_score.similarity;
+    record.basis = r.basis.clone();
     profile.voice = Some(record.clone());
     profile.updated_at = context::now();
     profile.store_manifest(&mut container);
@@ -424,8 +438,11 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
     let voice = one(&pack)?;
     let mut stock = Vec::new();
     if a.compare_stock {
+        let basis = &record.basis;
         for (name, p) in stock_packs()? {
-            stock.push((name, one(&p)?));
+            if basis.is_empty() || basis.contains(&name) {
+                stock.push((name, one(&p)?));
+            }
         }
     }
     if a.json {

@@ -1,5 +1,6 @@
 //! Resolving a voice name to a synthesiser: a Piper voice (`joe`), a Kokoro stock style pack
-//! (`jf_alpha`, …, or `kokoro` for the first), or a person's fitted voice (their name).
+//! (`af_heart`, `am_michael`, `jf_alpha`, …, or `kokoro` for [`DEFAULT_STYLE`]), or a person's
+//! fitted voice (their name).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,13 @@ use crate::{context, keys};
 pub const STYLE_BLOB: &str = "voice/kokoro.style";
 /// Blob of an unfinished fit's checkpoint.
 pub const CHECKPOINT_BLOB: &str = "voice/kokoro.checkpoint";
+/// The stock style `--voice kokoro` speaks in (Kokoro's US English flagship voice), when the
+/// `kokoro-voices` packs are fetched; else the first pack of the `kokoro` model.
+pub const DEFAULT_STYLE: &str = "af_heart";
+
+/// The catalog entry with the extra stock packs.
+pub const EXTRA_PACKS: &str = "kokoro-voices";
+
 /// The TTS model fitted voices are for.
 pub const KOKORO_MODEL: &str = "kokoro-v1.0-int8";
 
@@ -46,10 +54,25 @@ pub fn kokoro_files() -> Result<(PathBuf, PathBuf, PathBuf)> {
     Ok((f("kokoro.onnx")?, f("vocab.json")?, f("voices.npz")?))
 }
 
-/// The stock packs of the fetched Kokoro model.
+/// The stock packs: those of the fetched Kokoro model (`voices.npz`, 5 Japanese), then those of
+/// `kokoro-voices` (49, raw f32 `[510, 1, 256]` files) when it is fetched, in catalog order.
+///
+/// # Errors
+/// Kokoro not fetched; an unreadable or malformed pack (naming the file).
 pub fn stock_packs() -> Result<Vec<(String, StylePack)>> {
     let (_, _, npz) = kokoro_files()?;
-    Ok(read_packs(&npz)?)
+    let mut packs = read_packs(&npz)?;
+    let cache = context::models();
+    if let Some(entry) = cache.installed(EXTRA_PACKS) {
+        let dir = cache.model_dir(EXTRA_PACKS);
+        for f in &entry.files {
+            let path = dir.join(&f.path);
+            let bytes = std::fs::read(&path).with_context(|| path.display().to_string())?;
+            let pack = StylePack::from_bytes(&bytes).with_context(|| path.display().to_string())?;
+            packs.push((f.path.trim_end_matches(".bin").to_string(), pack));
+        }
+    }
+    Ok(packs)
 }
 
 /// A person's fitted style pack, when their profile holds one (opens the profile).
@@ -126,7 +149,12 @@ impl VoiceLoader {
             });
         }
         let stock = if name == "kokoro" {
-            self.packs()?.first().cloned()
+            let packs = self.packs()?;
+            packs
+                .iter()
+                .find(|(n, _)| n == DEFAULT_STYLE)
+                .or(packs.first())
+                .cloned()
         } else {
             self.packs()
                 .ok()

@@ -118,6 +118,9 @@ pub struct VoiceRecord {
     pub best_stock_similarity: f32,
     /// Ids of the takes held back from fitting (for the report).
     pub heldout_takes: Vec<String>,
+    /// The stock packs the search mixed, best first (empty in records written before bases).
+    #[serde(default)]
+    pub basis: Vec<String>,
 }
 
 /// What `ownvoice adapt` did: the held-back WER before and after, and whether the adapted model

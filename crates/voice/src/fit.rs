@@ -21,7 +21,7 @@ use ownvoice_tts::kokoro::{Kokoro, StylePack, SAMPLE_RATE};
 use serde::{Deserialize, Serialize};
 
 use crate::cmaes::State;
-use crate::space::Space;
+use crate::space::{Offset, Space};
 use crate::VoiceError;
 
 /// The pool of sentences candidates speak: [`PER_GENERATION`] of them in each generation, in
@@ -102,6 +102,9 @@ pub struct FitConfig {
     pub f0_target_hz: Option<f32>,
     /// Weight of the F0 term (cost per octave of distance).
     pub f0_weight: f64,
+    /// How many of the best-scoring stock packs the search mixes (its basis); the rest only
+    /// set the spread of natural styles ([`Space::with_basis`]).
+    pub basis: usize,
 }
 
 impl Default for FitConfig {
@@ -121,6 +124,7 @@ impl Default for FitConfig {
             // Off: with 0.5, an 8-minute Cathy fit matched her mean F0 (168 vs 167 Hz) but
             // scored lower on her held-back takes (0.732 vs 0.754) and on WER (6.3 vs 3.1 %).
             f0_weight: 0.0,
+            basis: 5,
         }
     }
 }
@@ -246,6 +250,10 @@ pub struct Checkpoint {
     /// Scores of the stock packs (name, score), measured before the search on generation 0's
     /// sentences.
     pub stock: Vec<(String, Score)>,
+    /// The stock packs the search mixes, best first ([`FitConfig::basis`] of them). Empty in a
+    /// checkpoint written before bases existed: then every pack of `stock` is in the basis.
+    #[serde(default)]
+    pub basis: Vec<String>,
     /// The best candidate of each of the last [`RECENT_FINALISTS`] generations (finalists).
     #[serde(default)]
     pub recent_best: Vec<Vec<f64>>,
@@ -266,9 +274,11 @@ pub struct FitResult {
     pub pack: StylePack,
     /// Its score on all [`FIT_SENTENCES`].
     pub score: Score,
-    /// The best stock voice (the one the search started from) and its score on all
+    /// The best stock voice (the basis pack the search started near) and its score on all
     /// [`FIT_SENTENCES`] (the same scale as `score`).
     pub stock: (String, Score),
+    /// The stock packs the search mixed, best first.
+    pub basis: Vec<String>,
     /// The final checkpoint.
     pub checkpoint: Checkpoint,
 }
@@ -282,30 +292,28 @@ fn lowest_cost(costs: impl IntoIterator<Item = f64>) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// Scores `candidates` (a pack and its penalty each), spread over the evaluators.
 fn evaluate_all(
     evaluators: &mut [Evaluator],
-    space: &Space,
-    xs: &[Vec<f64>],
+    candidates: &[(StylePack, f64)],
     print: &Embedding,
     cfg: &FitConfig,
     which: &[usize],
 ) -> Result<Vec<Score>, VoiceError> {
     let w = evaluators.len();
-    let mut results: Vec<Option<Result<Score, VoiceError>>> = (0..xs.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Result<Score, VoiceError>>> =
+        (0..candidates.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = evaluators
             .iter_mut()
             .enumerate()
             .map(|(wi, ev)| {
                 s.spawn(move || {
-                    (wi..xs.len())
+                    (wi..candidates.len())
                         .step_by(w)
                         .map(|i| {
-                            let x = &xs[i];
-                            (
-                                i,
-                                ev.score(&space.pack(x), print, space.penalty(x), cfg, which),
-                            )
+                            let (pack, penalty) = &candidates[i];
+                            (i, ev.score(pack, print, *penalty, cfg, which))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -323,28 +331,35 @@ fn evaluate_all(
         .collect()
 }
 
-/// Fits a voice to `print` (the person's mean d-vector). `resume` continues a checkpoint made
-/// with the same stock packs and seed.
+/// The candidates at points `xs` of `space`.
+fn at(space: &Space, xs: &[Vec<f64>]) -> Vec<(StylePack, f64)> {
+    xs.iter()
+        .map(|x| (space.pack(x), space.penalty(x)))
+        .collect()
+}
+
+/// Fits a voice to `print` (the person's mean d-vector), starting from the `stock` packs.
+///
+/// A new fit first scores every stock pack on generation 0's sentences; the
+/// [`FitConfig::basis`] best become the basis the search mixes ([`Space::with_basis`], spread
+/// over all of `stock`), and the search starts near the best of them. `resume` continues a
+/// checkpoint made with the same seed; its basis must still be among `stock`.
 ///
 /// # Errors
-/// Inference errors; [`VoiceError::Input`] for a checkpoint of another search space.
+/// Inference errors; [`VoiceError::CheckpointSpace`] for a checkpoint of another search space,
+/// [`VoiceError::Input`] for a checkpoint whose basis names a pack `stock` lacks, or no stock.
 pub fn fit(
     paths: &ModelPaths,
     whisper: Arc<WhisperModel>,
-    space: &Space,
+    stock: &[(String, StylePack)],
+    offset: Offset,
     print: &Embedding,
     cfg: &FitConfig,
     resume: Option<Checkpoint>,
     progress: &mut dyn FitProgress,
 ) -> Result<FitResult, VoiceError> {
-    if let Some(c) = resume
-        .as_ref()
-        .filter(|c| c.state.mean.len() != space.dim())
-    {
-        return Err(VoiceError::CheckpointSpace {
-            saved: c.state.mean.len(),
-            searched: space.dim(),
-        });
+    if stock.is_empty() {
+        return Err(VoiceError::Input("no stock voice to start from".into()));
     }
     let started = Instant::now();
     let mut evaluators = (0..cfg.workers.max(1))
@@ -353,29 +368,45 @@ pub fn fit(
     let mut ck = match resume {
         Some(c) => c,
         None => {
-            // Score the stock packs first: the best one is where the search starts.
-            let starts: Vec<Vec<f64>> = (0..space.stock.len()).map(|i| space.start(i)).collect();
-            let packs: Vec<Vec<f64>> = starts.clone();
-            let scores =
-                evaluate_all(&mut evaluators, space, &packs, print, cfg, &sentences_of(0))?;
-            let best = lowest_cost(scores.iter().map(|s| s.cost)).unwrap_or(0);
-            let mut state = State::new(starts[best].clone(), cfg.sigma0, cfg.lambda, cfg.seed);
-            state.best = Some((starts[best].clone(), scores[best].cost));
+            // Score the stock packs as they are; the best ones are the basis.
+            let pure: Vec<(StylePack, f64)> = stock.iter().map(|(_, p)| (p.clone(), 0.0)).collect();
+            let scores = evaluate_all(&mut evaluators, &pure, print, cfg, &sentences_of(0))?;
+            let mut order: Vec<usize> = (0..stock.len()).collect();
+            order.sort_by(|&a, &b| scores[a].cost.total_cmp(&scores[b].cost));
+            let basis: Vec<String> = order
+                .iter()
+                .take(cfg.basis.max(1))
+                .map(|&i| stock[i].0.clone())
+                .collect();
+            let space = Space::with_basis(stock, &basis, offset).map_err(VoiceError::Input)?;
+            let start = space.start(0);
+            let mut state = State::new(start.clone(), cfg.sigma0, cfg.lambda, cfg.seed);
+            state.best = Some((start, scores[order[0]].cost));
             Checkpoint {
                 state,
-                best_score: Some(scores[best]),
+                best_score: Some(scores[order[0]]),
                 evaluations: scores.len(),
                 seconds: 0.0,
-                stock: space
-                    .stock
-                    .iter()
-                    .map(|(n, _)| n.clone())
-                    .zip(scores)
-                    .collect(),
+                stock: stock.iter().map(|(n, _)| n.clone()).zip(scores).collect(),
+                basis,
                 recent_best: Vec::new(),
             }
         }
     };
+    if ck.basis.is_empty() {
+        ck.basis = ck.stock.iter().map(|(n, _)| n.clone()).collect();
+    }
+    let space = Space::with_basis(stock, &ck.basis, offset).map_err(|name| {
+        VoiceError::Input(format!(
+            "the checkpoint's stock voice {name} is not installed (fetch it, or start afresh)"
+        ))
+    })?;
+    if ck.state.mean.len() != space.dim() {
+        return Err(VoiceError::CheckpointSpace {
+            saved: ck.state.mean.len(),
+            searched: space.dim(),
+        });
+    }
     let spent_before = ck.seconds;
     loop {
         let elapsed = spent_before + started.elapsed().as_secs_f64();
@@ -388,7 +419,7 @@ pub fn fit(
         }
         let (xs, ys) = ck.state.ask();
         let which = sentences_of(ck.state.generation);
-        let scores = evaluate_all(&mut evaluators, space, &xs, print, cfg, &which)?;
+        let scores = evaluate_all(&mut evaluators, &at(&space, &xs), print, cfg, &which)?;
         let costs: Vec<f64> = scores.iter().map(|s| s.cost).collect();
         let before = ck.state.best.as_ref().map(|b| b.1);
         ck.state.tell(&xs, &ys, &costs);
@@ -407,24 +438,35 @@ pub fn fit(
         }
     }
     // The finals: every finalist speaks all the sentences; the lowest cost wins. The best
-    // stock voice is a finalist, so the fit never ends worse than where it started.
-    let stock_best = lowest_cost(ck.stock.iter().map(|(_, s)| s.cost))
-        .ok_or_else(|| VoiceError::Input("no stock voice to start from".into()))?;
-    let mut finalists = vec![space.start(stock_best)];
+    // stock voice, as it is, is a finalist, so the fit never ends worse than a stock voice.
+    let best_name = ck
+        .stock
+        .iter()
+        .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost))
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| VoiceError::Input("no stock voice was scored".into()))?;
+    let best_pack = stock
+        .iter()
+        .find(|(n, _)| *n == best_name)
+        .map(|(_, p)| p.clone())
+        .ok_or_else(|| VoiceError::Input(format!("stock voice {best_name} is not installed")))?;
+    let mut finalists = vec![(best_pack, 0.0)];
     if ck.state.generation > 0 {
-        finalists.push(ck.state.mean.clone());
-        finalists.extend(ck.recent_best.iter().cloned());
+        let mut xs = vec![ck.state.mean.clone()];
+        xs.extend(ck.recent_best.iter().cloned());
+        finalists.extend(at(&space, &xs));
     }
     let all: Vec<usize> = (0..FIT_SENTENCES.len()).collect();
-    let scores = evaluate_all(&mut evaluators, space, &finalists, print, cfg, &all)?;
+    let scores = evaluate_all(&mut evaluators, &finalists, print, cfg, &all)?;
     ck.evaluations += finalists.len();
     ck.seconds = spent_before + started.elapsed().as_secs_f64();
     let win =
         lowest_cost(scores.iter().map(|s| s.cost)).expect("the best stock voice is a finalist");
     Ok(FitResult {
-        pack: space.pack(&finalists[win]),
+        pack: finalists.swap_remove(win).0,
         score: scores[win],
-        stock: (ck.stock[stock_best].0.clone(), scores[0]),
+        stock: (best_name, scores[0]),
+        basis: ck.basis.clone(),
         checkpoint: ck,
     })
 }

@@ -53,21 +53,39 @@ impl Space {
 
     /// A space over `stock` (at least one pack) whose offset moves `offset`'s dimensions.
     pub fn with_offset(stock: Vec<(String, StylePack)>, offset: Offset) -> Space {
-        let n = (stock.len() * PACK_ROWS) as f64;
-        let mut spread = vec![0f32; STYLE_DIM];
-        for (d, s) in spread.iter_mut().enumerate() {
-            let vals = stock
-                .iter()
-                .flat_map(|(_, p)| (0..PACK_ROWS).map(move |r| p.rows[r * STYLE_DIM + d] as f64));
-            let (sum, sq) = vals.fold((0.0, 0.0), |(a, b), v| (a + v, b + v * v));
-            let mean = sum / n;
-            *s = ((sq / n - mean * mean).max(0.0).sqrt()) as f32;
-        }
+        let spread = spread_of(stock.iter().map(|(_, p)| p));
         Space {
             stock,
             spread,
             offset,
         }
+    }
+
+    /// A space that mixes only the packs of `all` named in `basis` (in that order), with the
+    /// offset measured in spreads over *all* of them: the basis is where the search starts, the
+    /// whole stock is what counts as natural.
+    ///
+    /// # Errors
+    /// The name of a basis pack that `all` lacks.
+    pub fn with_basis(
+        all: &[(String, StylePack)],
+        basis: &[String],
+        offset: Offset,
+    ) -> Result<Space, String> {
+        let stock = basis
+            .iter()
+            .map(|name| {
+                all.iter()
+                    .find(|(n, _)| n == name)
+                    .cloned()
+                    .ok_or_else(|| name.clone())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Space {
+            stock,
+            spread: spread_of(all.iter().map(|(_, p)| p)),
+            offset,
+        })
     }
 
     /// Coordinates of a point: `k` logits and the offset's dimensions.
@@ -118,6 +136,21 @@ impl Space {
     }
 }
 
+/// Standard deviation of each of the 256 style dimensions over all rows of `packs`.
+fn spread_of<'a>(packs: impl Iterator<Item = &'a StylePack> + Clone) -> Vec<f32> {
+    let n = (packs.clone().count() * PACK_ROWS) as f64;
+    let mut spread = vec![0f32; STYLE_DIM];
+    for (d, s) in spread.iter_mut().enumerate() {
+        let vals = packs
+            .clone()
+            .flat_map(|p| (0..PACK_ROWS).map(move |r| p.rows[r * STYLE_DIM + d] as f64));
+        let (sum, sq) = vals.fold((0.0, 0.0), |(a, b), v| (a + v, b + v * v));
+        let mean = sum / n;
+        *s = ((sq / n - mean * mean).max(0.0).sqrt()) as f32;
+    }
+    spread
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +171,26 @@ mod tests {
         assert!((s.pack(&x).rows[0] - 1.5).abs() < 1e-6);
         assert!((s.penalty(&x) - 0.25 / 256.0).abs() < 1e-9);
         assert!(s.weights(&s.start(1))[1] > 0.85);
+    }
+
+    #[test]
+    fn a_basis_mixes_its_packs_and_spreads_over_all() {
+        let all = vec![
+            ("a".to_string(), pack(0.0)),
+            ("b".to_string(), pack(2.0)),
+            ("c".to_string(), pack(4.0)),
+        ];
+        let s = Space::with_basis(&all, &["c".into(), "b".into()], Offset::Full).unwrap();
+        assert_eq!(s.dim(), 2 + 256);
+        assert_eq!(s.stock[0].0, "c");
+        // Spread over a, b, c: the standard deviation of {0, 2, 4}.
+        assert!((s.spread[0] - (8.0f32 / 3.0).sqrt()).abs() < 1e-5);
+        // Equal logits mix c and b only.
+        assert!((s.pack(&vec![0.0; s.dim()]).rows[0] - 3.0).abs() < 1e-6);
+        assert_eq!(
+            Space::with_basis(&all, &["z".into()], Offset::Full).err(),
+            Some("z".to_string())
+        );
     }
 
     #[test]
