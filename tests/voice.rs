@@ -17,8 +17,20 @@ fn fitting_is_deterministic_for_a_seed() {
     let (a, b) = (Env::new(), Env::new());
     a.enroll("cathy", takes.path());
     b.enroll("cathy", takes.path());
-    let ra = train(&a, "7");
-    let rb = train(&b, "7");
+    // The default: every stock voice is screened and the best 5 are the basis.
+    let ra = a.train_voice_with("cathy", "1", "7", &[]);
+    let rb = b.train_voice_with("cathy", "1", "7", &[]);
+    assert_eq!(ra["stock"].as_array().unwrap().len(), 54, "{ra}");
+    let basis = ra["record"]["basis"].as_array().unwrap();
+    assert_eq!(basis.len(), 5, "{ra}");
+    assert_eq!(basis[0], ra["record"]["best_stock"]);
+    // Screening ranks a female voice (`?f_…`) first for Cathy.
+    assert_eq!(
+        basis[0].as_str().unwrap().chars().nth(1),
+        Some('f'),
+        "{}",
+        ra["record"]
+    );
     for key in [
         "similarity",
         "fit_wer",
@@ -112,6 +124,8 @@ fn an_interrupted_fit_resumes_from_its_encrypted_checkpoint() {
             "2",
             "--checkpoint-every",
             "0",
+            "--stock",
+            common::QUICK_STOCK,
         ])
         .stderr(std::process::Stdio::null())
         .spawn()

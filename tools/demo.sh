@@ -44,8 +44,8 @@ echo "said:  $sentence"
 echo "heard: $(ov transcribe "$out/spoken.wav")"
 
 echo
-echo "== 4. fit a TTS voice to cathy's takes (a 1-minute budget; give it 30 for a closer voice)"
-ov voice train --person cathy --minutes 1
+echo "== 4. fit a TTS voice to cathy's takes (all 54 stock voices speak first; a 3-minute budget in all, give it 30 for a closer voice)"
+ov voice train --person cathy --minutes 3
 ov speak --voice cathy "$sentence" -o "$out/cathy-voice.wav"
 echo "heard: $(ov transcribe "$out/cathy-voice.wav")"
 echo

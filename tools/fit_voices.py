@@ -14,7 +14,7 @@ is embedded and the speakers ranked by cosine: "identified" is the share of sent
 speaker is the target, "rank" the mean rank of the target (1 = best). The best stock voice is
 ranked the same way for comparison.
 
-Usage: python3 tools/fit_voices.py [--minutes M] [--only NAME] [--f0-weight W] [--sigma S] [--no-stock]   (results: /tmp/fit_voices; the shared speakers' voice prints are cached there in prints.json)
+Usage: python3 tools/fit_voices.py [--minutes M] [--only NAME] [--f0-weight W] [--sigma S] [--train-arg=ARG ...] [--no-stock]   (results: /tmp/fit_voices; the shared speakers' voice prints are cached there in prints.json)
 """
 import argparse
 import csv
@@ -112,6 +112,8 @@ def main():
     p.add_argument("--only")
     p.add_argument("--f0-weight", type=float, help="voice train --f0-weight (default: its default)")
     p.add_argument("--sigma", type=float, help="voice train --sigma (default: its default)")
+    p.add_argument("--train-arg", action="append", default=[],
+                   help="one more argument for voice train (repeat: --train-arg=--offset --train-arg=pca)")
     p.add_argument("--no-stock", action="store_true",
                    help="skip scoring the stock voices (faster; their figures do not depend on the fit)")
     a = p.parse_args()
@@ -138,6 +140,7 @@ def main():
         t0 = time.time()
         extra = [] if a.f0_weight is None else ["--f0-weight", str(a.f0_weight)]
         extra += [] if a.sigma is None else ["--sigma", str(a.sigma)]
+        extra += a.train_arg
         train = json.loads(run(["voice", "train", "--person", "p", "--minutes", str(a.minutes), "--json", *extra], env))
         train_s = time.time() - t0
         rep = json.loads(run(["voice", "report", "p", "--json", *([] if a.no_stock else ["--compare-stock"])], env))

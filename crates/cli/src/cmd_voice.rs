@@ -44,6 +44,7 @@ pub enum VoiceCommand {
 pub enum OffsetArg {
     Full,
     Timbre,
+    Pca,
 }
 
 #[derive(Args)]
@@ -79,15 +80,25 @@ pub struct TrainArgs {
     /// of each style dimension over the stock packs).
     #[arg(long, default_value_t = FitConfig::default().sigma0)]
     sigma: f64,
-    /// Style dimensions the offset from the stock mix moves: `full` (all 256) or `timbre`
-    /// (the decoder's first 128; the prosody half then comes from the stock mix alone).
+    /// Style dimensions the offset from the stock mix moves: `full` (all 256), `timbre`
+    /// (the decoder's first 128; the prosody half then comes from the stock mix alone) or `pca`
+    /// (the first --components principal components of all stock styles: fewer coordinates,
+    /// along the directions natural styles differ in).
     #[arg(long, value_enum, default_value_t = OffsetArg::Full)]
     offset: OffsetArg,
+    /// Principal components the `--offset pca` search moves along.
+    #[arg(long, default_value_t = 32)]
+    components: usize,
     /// How many stock voices the search mixes: every stock pack first speaks two sentences,
     /// and the best this many become the basis the search moves between (the others still set
     /// how far from natural styles the offset may go).
     #[arg(long, default_value_t = FitConfig::default().basis)]
     basis: usize,
+    /// Which stock voices to screen: comma-separated names or name prefixes (`am_` for the US
+    /// English male voices, `a,b` for all the English ones); default all 54 (about 1 s of
+    /// CPU each).
+    #[arg(long, value_delimiter = ',')]
+    stock: Vec<String>,
     /// Seconds between checkpoints saved into the profile (0: after every generation).
     #[arg(long, default_value_t = 60.0)]
     checkpoint_every: f64,
@@ -185,6 +196,26 @@ impl FitProgress for Saver<'_> {
     }
 }
 
+/// The packs of `all` that `wanted` names (a name, or a prefix of names); all when empty.
+fn screened(all: Vec<(String, StylePack)>, wanted: &[String]) -> Result<Vec<(String, StylePack)>> {
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    let names: Vec<String> = all.iter().map(|(n, _)| n.clone()).collect();
+    let kept: Vec<_> = all
+        .into_iter()
+        .filter(|(n, _)| wanted.iter().any(|w| n.starts_with(w.as_str())))
+        .collect();
+    if kept.is_empty() {
+        bail!(
+            "--stock {} matches no stock voice; there are: {}",
+            wanted.join(","),
+            names.join(", ")
+        );
+    }
+    Ok(kept)
+}
+
 #[derive(Serialize)]
 struct TrainReport<'a> {
     person: &'a str,
@@ -226,8 +257,9 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     let offset = match a.offset {
         OffsetArg::Full => Offset::Full,
         OffsetArg::Timbre => Offset::Timbre,
+        OffsetArg::Pca => Offset::Pca(a.components),
     };
-    let stock = stock_packs()?;
+    let stock = screened(stock_packs()?, &a.stock)?;
     let resume = match (&profile.voice, a.restart) {
         (Some(v), false) if v.checkpoint_blob.is_some() && v.seed == a.seed => container
             .blob(CHECKPOINT_BLOB)

