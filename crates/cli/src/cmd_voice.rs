@@ -44,7 +44,6 @@ pub enum VoiceCommand {
 pub enum OffsetArg {
     Full,
     Timbre,
-    Pca,
 }
 
 #[derive(Args)]
@@ -80,15 +79,10 @@ pub struct TrainArgs {
     /// of each style dimension over the stock packs).
     #[arg(long, default_value_t = FitConfig::default().sigma0)]
     sigma: f64,
-    /// Style dimensions the offset from the stock mix moves: `full` (all 256), `timbre`
-    /// (the decoder's first 128; the prosody half then comes from the stock mix alone) or `pca`
-    /// (the first --components principal components of all stock styles: fewer coordinates,
-    /// along the directions natural styles differ in).
+    /// Style dimensions the offset from the stock mix moves: `full` (all 256) or `timbre`
+    /// (the decoder's first 128; the prosody half then comes from the stock mix alone).
     #[arg(long, value_enum, default_value_t = OffsetArg::Full)]
     offset: OffsetArg,
-    /// Principal components the `--offset pca` search moves along.
-    #[arg(long, default_value_t = 32)]
-    components: usize,
     /// How many stock voices the search mixes: every stock pack first speaks two sentences,
     /// and the best this many become the basis the search moves between (the others still set
     /// how far from natural styles the offset may go).
@@ -257,7 +251,6 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     let offset = match a.offset {
         OffsetArg::Full => Offset::Full,
         OffsetArg::Timbre => Offset::Timbre,
-        OffsetArg::Pca => Offset::Pca(a.components),
     };
     let stock = screened(stock_packs()?, &a.stock)?;
     let resume = match (&profile.voice, a.restart) {
