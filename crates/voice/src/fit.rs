@@ -105,6 +105,8 @@ pub struct FitConfig {
     /// How many of the best-scoring stock packs the search mixes (its basis); the rest only
     /// set the spread of natural styles ([`Space::with_basis`]).
     pub basis: usize,
+    /// The style dimensions the offset from the basis mix moves.
+    pub offset: Offset,
 }
 
 impl Default for FitConfig {
@@ -125,6 +127,7 @@ impl Default for FitConfig {
             // scored lower on her held-back takes (0.732 vs 0.754) and on WER (6.3 vs 3.1 %).
             f0_weight: 0.0,
             basis: 5,
+            offset: Offset::Full,
         }
     }
 }
@@ -352,7 +355,6 @@ pub fn fit(
     paths: &ModelPaths,
     whisper: Arc<WhisperModel>,
     stock: &[(String, StylePack)],
-    offset: Offset,
     print: &Embedding,
     cfg: &FitConfig,
     resume: Option<Checkpoint>,
@@ -378,7 +380,7 @@ pub fn fit(
                 .take(cfg.basis.max(1))
                 .map(|&i| stock[i].0.clone())
                 .collect();
-            let space = Space::with_basis(stock, &basis, offset).map_err(VoiceError::Input)?;
+            let space = Space::with_basis(stock, &basis, cfg.offset).map_err(VoiceError::Input)?;
             let start = space.start(0);
             let mut state = State::new(start.clone(), cfg.sigma0, cfg.lambda, cfg.seed);
             state.best = Some((start, scores[order[0]].cost));
@@ -396,7 +398,7 @@ pub fn fit(
     if ck.basis.is_empty() {
         ck.basis = ck.stock.iter().map(|(n, _)| n.clone()).collect();
     }
-    let space = Space::with_basis(stock, &ck.basis, offset).map_err(|name| {
+    let space = Space::with_basis(stock, &ck.basis, cfg.offset).map_err(|name| {
         VoiceError::Input(format!(
             "the checkpoint's stock voice {name} is not installed (fetch it, or start afresh)"
         ))
