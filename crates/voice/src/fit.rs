@@ -381,7 +381,7 @@ pub fn fit(
                 .map(|&i| stock[i].0.clone())
                 .collect();
             let space = Space::with_basis(stock, &basis, cfg.offset).map_err(VoiceError::Input)?;
-            let start = space.start(0);
+            let start = space.start();
             let mut state = State::new(start.clone(), cfg.sigma0, cfg.lambda, cfg.seed);
             state.best = Some((start, scores[order[0]].cost));
             Checkpoint {

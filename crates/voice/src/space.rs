@@ -52,32 +52,20 @@ pub struct Space {
 }
 
 impl Space {
-    /// A space over `stock` (at least one pack) with an offset over all 256 dimensions.
-    pub fn new(stock: Vec<(String, StylePack)>) -> Space {
-        Space::with_offset(stock, Offset::Full)
-    }
-
-    /// A space over `stock` (at least one pack) whose offset moves `offset`'s dimensions.
-    pub fn with_offset(stock: Vec<(String, StylePack)>, offset: Offset) -> Space {
-        let spread = spread_of(stock.iter().map(|(_, p)| p));
-        Space {
-            stock,
-            spread,
-            offset,
-        }
-    }
-
     /// A space that mixes only the packs of `all` named in `basis` (in that order), with the
     /// offset measured in spreads over *all* of them: the basis is where the search starts, the
     /// whole stock is what counts as natural.
     ///
     /// # Errors
-    /// The name of a basis pack that `all` lacks.
+    /// The name of a basis pack that `all` lacks, or `"no basis"` for an empty `basis`.
     pub fn with_basis(
         all: &[(String, StylePack)],
         basis: &[String],
         offset: Offset,
     ) -> Result<Space, String> {
+        if basis.is_empty() {
+            return Err("no basis".into());
+        }
         let stock = basis
             .iter()
             .map(|name| {
@@ -99,12 +87,11 @@ impl Space {
         self.stock.len() + self.offset.dims()
     }
 
-    /// The start: stock pack `favoured` weighted e² ≈ 7.4 times each other, no offset.
-    pub fn start(&self, favoured: usize) -> Vec<f64> {
+    /// The start: the first basis pack (the best screened one) weighted e² ≈ 7.4 times each
+    /// other, no offset.
+    pub fn start(&self) -> Vec<f64> {
         let mut x = vec![0.0; self.dim()];
-        if favoured < self.stock.len() {
-            x[favoured] = 2.0;
-        }
+        x[0] = 2.0;
         x
     }
 
@@ -169,14 +156,19 @@ mod tests {
 
     #[test]
     fn mixes_and_offsets() {
-        let s = Space::new(vec![("a".into(), pack(0.0)), ("b".into(), pack(2.0))]);
+        let all = vec![("a".to_string(), pack(0.0)), ("b".to_string(), pack(2.0))];
+        let s = Space::with_basis(&all, &["b".into(), "a".into()], Offset::Full).unwrap();
         assert!((s.spread[0] - 1.0).abs() < 1e-6);
         let mut x = vec![0.0; s.dim()];
         assert!((s.pack(&x).rows[0] - 1.0).abs() < 1e-6);
         x[2] = 0.5;
         assert!((s.pack(&x).rows[0] - 1.5).abs() < 1e-6);
         assert!((s.penalty(&x) - 0.25 / 256.0).abs() < 1e-9);
-        assert!(s.weights(&s.start(1))[1] > 0.85);
+        assert!(s.weights(&s.start())[0] > 0.85);
+        assert!(
+            s.pack(&s.start()).rows[0] > 1.7,
+            "the start leans to the first basis pack"
+        );
     }
 
     #[test]
@@ -201,10 +193,8 @@ mod tests {
 
     #[test]
     fn a_timbre_offset_moves_only_the_decoder_half() {
-        let s = Space::with_offset(
-            vec![("a".into(), pack(0.0)), ("b".into(), pack(2.0))],
-            Offset::Timbre,
-        );
+        let all = vec![("a".to_string(), pack(0.0)), ("b".to_string(), pack(2.0))];
+        let s = Space::with_basis(&all, &["a".into(), "b".into()], Offset::Timbre).unwrap();
         assert_eq!(s.dim(), 2 + 128);
         let mut x = vec![1.0; s.dim()];
         x[..2].fill(0.0);
