@@ -90,7 +90,10 @@ pub struct FitConfig {
     /// Initial step size (in logit units and spreads). On Cathy (86 takes, seed 1234, 8
     /// generations of 20) the fit similarity was 0.754, 0.817, 0.840 and 0.831 for 0.15, 0.3,
     /// 0.6 and 1.0, but an 8-minute fit at 0.6 scored 0.740 on her held-back takes against 0.754
-    /// at 0.3, so the default stays 0.3 (`voice train --sigma` sets it).
+    /// at 0.3, so the default stays 0.3 (`voice train --sigma` sets it). That test predates the
+    /// sentence rotation ([`FIT_SENTENCES`]); with the rotation, a 15-minute fit of so762_0482 at
+    /// 0.6 scored 0.782 on his held-back takes, against 0.735 at 0.3 (15 min) and 0.793 at 0.3
+    /// (60 min), so 0.6 is the candidate default once more speakers confirm it.
     pub sigma0: f64,
     /// Worker threads evaluating candidates at once.
     pub workers: usize,
