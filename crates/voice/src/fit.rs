@@ -93,7 +93,8 @@ pub struct FitConfig {
     /// at 0.3, so the default stays 0.3 (`voice train --sigma` sets it). That test predates the
     /// sentence rotation ([`FIT_SENTENCES`]); with the rotation, a 15-minute fit of so762_0482 at
     /// 0.6 scored 0.782 on his held-back takes, against 0.735 at 0.3 (15 min) and 0.793 at 0.3
-    /// (60 min), so 0.6 is the candidate default once more speakers confirm it.
+    /// (60 min); so762_0036 scored 0.843 at 0.6 (15 min) against 0.785 (15 min) and 0.823
+    /// (60 min) at 0.3. 0.6 is the candidate default once Cathy and 60-minute fits confirm it.
     pub sigma0: f64,
     /// Worker threads evaluating candidates at once.
     pub workers: usize,
