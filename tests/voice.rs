@@ -41,6 +41,14 @@ fn fitting_is_deterministic_for_a_seed() {
         assert_eq!(ra["record"][key], rb["record"][key], "{key}: {ra} vs {rb}");
     }
     assert_eq!(ra["stock"], rb["stock"]);
+    // Whisper heard every stock voice, every finalist and at least the best half (μ = 2 of
+    // 4) of the one generation; at most its other 2 were left unheard.
+    assert_eq!(ra["transcribed"], rb["transcribed"]);
+    let (heard, tried) = (
+        ra["transcribed"].as_u64().unwrap(),
+        ra["record"]["evaluations"].as_u64().unwrap(),
+    );
+    assert!(heard <= tried && heard + 2 >= tried, "{ra}");
     // The search starts from the best stock voice and keeps the best point: never worse.
     let best_stock = ra["record"]["best_stock_similarity"].as_f64().unwrap();
     assert!(

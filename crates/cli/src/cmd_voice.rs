@@ -75,6 +75,14 @@ pub struct TrainArgs {
     /// weight of 0.5 matched Cathy's F0 but lowered her held-back similarity and raised WER).
     #[arg(long, default_value_t = FitConfig::default().f0_weight)]
     f0_weight: f64,
+    /// WER (fraction) above which each further point of WER on a generation's sentences costs
+    /// `--wer-over-weight` as well as the usual 0.5 (the hinge; off unless that weight is set).
+    #[arg(long, default_value_t = FitConfig::default().wer_limit)]
+    wer_limit: f64,
+    /// Weight of the WER hinge: with 2, a voice that Whisper misheard on 2 words of 18 loses
+    /// about 0.12 of similarity, so the search keeps intelligible voices (0: off).
+    #[arg(long, default_value_t = FitConfig::default().wer_over_weight)]
+    wer_over_weight: f64,
     /// Initial step size of the search, in spreads of the stock styles (the standard deviation
     /// of each style dimension over the stock packs).
     #[arg(long, default_value_t = FitConfig::default().sigma0)]
@@ -215,6 +223,9 @@ struct TrainReport<'a> {
     person: &'a str,
     resumed: bool,
     record: &'a VoiceRecord,
+    /// Of `record.evaluations`, how many Whisper transcribed (the rest could not enter a
+    /// generation's best half).
+    transcribed: usize,
     stock: Vec<(String, f32)>,
 }
 
@@ -282,6 +293,8 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         seed: a.seed,
         lambda: a.population,
         sigma0: a.sigma,
+        wer_limit: a.wer_limit,
+        wer_over_weight: a.wer_over_weight.max(0.0),
         workers: a.workers.unwrap_or(FitConfig::default().workers),
         basis: a.basis.max(1),
         offset,
@@ -367,6 +380,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             person: &a.person,
             resumed,
             record: &record,
+            transcribed: r.checkpoint.transcribed,
             stock: r
                 .checkpoint
                 .stock

@@ -105,6 +105,12 @@ impl State {
         }
     }
 
+    /// How many of a generation's best candidates [`State::tell`] reads (μ = ⌊λ / 2⌋); the
+    /// order of the others does not change the update.
+    pub fn mu(&self) -> usize {
+        params(self.mean.len(), self.lambda).mu
+    }
+
     /// The next generation's candidates and the steps `y = (x − m) / σ` they were made from.
     pub fn ask(&self) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         let mut rng =

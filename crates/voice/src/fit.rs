@@ -1,26 +1,31 @@
 //! Fitting a Kokoro style pack to a person's voice.
 //!
 //! Objective (minimised):
-//! `−similarity + wer_weight · WER + penalty_weight · penalty + f0_weight · |log2(F0_voice / F0_person)|`,
+//! `−similarity + wer_weight · WER + wer_over_weight · max(0, WER − wer_limit) +
+//! penalty_weight · penalty + f0_weight · |log2(F0_voice / F0_person)|`,
 //! where *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking
 //! the fit sentences and the person's voice print (the mean d-vector of their training takes),
-//! *WER* is Whisper's word error rate on those sentences (intelligibility), *penalty* is the
+//! *WER* is Whisper's word error rate on those sentences (intelligibility; the hinge term is off
+//! by default), *penalty* is the
 //! distance from the stock styles' span ([`crate::space`]), and the optional last term (off by
 //! default) pulls the voice's mean pitch (YIN, [`crate::report::f0_of`]) towards the person's,
 //! in octaves. The search is sep-CMA-ES ([`crate::cmaes`]); each generation's candidates are
 //! evaluated in parallel by worker threads, each with its own Kokoro session and speaker
-//! encoder. The anchor is KVoiceWalk, which walked Kokoro's style space against a
+//! encoder, and Whisper transcribes only the candidates that can enter the generation's best
+//! half ([`crate::evaluate`]). The anchor is KVoiceWalk, which walked Kokoro's style space against a
 //! speaker-similarity score (random walk; CMA-ES here).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use ownvoice_asr::{DecodeOptions, WhisperModel};
-use ownvoice_speaker::{Embedding, SpeakerEncoder};
-use ownvoice_tts::kokoro::{Kokoro, StylePack, SAMPLE_RATE};
+use ownvoice_asr::WhisperModel;
+use ownvoice_speaker::Embedding;
+use ownvoice_tts::kokoro::StylePack;
 use serde::{Deserialize, Serialize};
 
 use crate::cmaes::State;
+use crate::evaluate::{evaluate_all, evaluate_ranked, Evaluator};
+pub use crate::evaluate::{wer_cost, Score};
 use crate::space::{Offset, Space};
 use crate::VoiceError;
 
@@ -103,6 +108,11 @@ pub struct FitConfig {
     pub workers: usize,
     /// Weight of the WER term.
     pub wer_weight: f64,
+    /// WER (fraction) above which the hinge term [`FitConfig::wer_over_weight`] starts.
+    pub wer_limit: f64,
+    /// Weight of the hinge `max(0, WER − wer_limit)` ([`wer_cost`]): makes intelligibility
+    /// nearly a constraint where the linear term only trades it for similarity (0: off).
+    pub wer_over_weight: f64,
     /// Weight of the naturalness penalty.
     pub penalty_weight: f64,
     /// The person's mean F0 (Hz) the voice's mean F0 is pulled towards (`None`: no F0 term).
@@ -128,6 +138,8 @@ impl Default for FitConfig {
                 .map_or(2, |n| n.get())
                 .min(4),
             wer_weight: 0.5,
+            wer_limit: 0.05,
+            wer_over_weight: 0.0,
             penalty_weight: 0.02,
             f0_target_hz: None,
             // Off: with 0.5, an 8-minute Cathy fit matched her mean F0 (168 vs 167 Hz) but
@@ -136,113 +148,6 @@ impl Default for FitConfig {
             basis: 5,
             offset: Offset::Full,
         }
-    }
-}
-
-/// One candidate's scores.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Score {
-    /// Cosine to the voice print.
-    pub similarity: f32,
-    /// WER (fraction) of Whisper on the fit sentences.
-    pub wer: f64,
-    /// Distance from the stock span (mean square offset, in spreads).
-    pub penalty: f64,
-    /// Mean F0 (Hz) of the candidate speaking the fit sentences (YIN; `None`: not measured).
-    #[serde(default)]
-    pub f0_hz: Option<f32>,
-    /// The objective (lower is better).
-    pub cost: f64,
-}
-
-/// Scores candidates: a Kokoro session, a speaker encoder, Whisper.
-pub struct Evaluator {
-    kokoro: Kokoro,
-    encoder: SpeakerEncoder,
-    whisper: Arc<WhisperModel>,
-    /// Phoneme chunks of each of [`FIT_SENTENCES`].
-    phonemes: Vec<Vec<String>>,
-}
-
-impl Evaluator {
-    /// Loads the models (ONNX Runtime must be initialised), one inference thread each.
-    ///
-    /// # Errors
-    /// Model loading errors.
-    pub fn new(paths: &ModelPaths, whisper: Arc<WhisperModel>) -> Result<Evaluator, VoiceError> {
-        let kokoro = Kokoro::load(&paths.kokoro, &paths.vocab, 1)?;
-        let phonemes = FIT_SENTENCES
-            .iter()
-            .map(|s| kokoro.sentences(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Evaluator {
-            kokoro,
-            encoder: SpeakerEncoder::load(&paths.encoder, 1)?,
-            whisper,
-            phonemes,
-        })
-    }
-
-    /// Speaks sentences `which` (indices into [`FIT_SENTENCES`]) with `pack`: 16 kHz audio per
-    /// sentence.
-    fn speak(&mut self, pack: &StylePack, which: &[usize]) -> Result<Vec<Vec<f32>>, VoiceError> {
-        let mut out = Vec::new();
-        for &i in which {
-            let mut audio = Vec::new();
-            for ph in &self.phonemes[i] {
-                audio.extend(self.kokoro.synthesize_pack(ph, pack, 1.0)?);
-            }
-            out.push(ownvoice_audio::resample::resample(
-                &audio,
-                SAMPLE_RATE,
-                16_000,
-            )?);
-        }
-        Ok(out)
-    }
-
-    /// Scores `pack` against `print`, speaking sentences `which` (indices into
-    /// [`FIT_SENTENCES`]).
-    ///
-    /// # Errors
-    /// Inference errors.
-    pub fn score(
-        &mut self,
-        pack: &StylePack,
-        print: &Embedding,
-        penalty: f64,
-        cfg: &FitConfig,
-        which: &[usize],
-    ) -> Result<Score, VoiceError> {
-        let speech = self.speak(pack, which)?;
-        let joined: Vec<f32> = speech.concat();
-        let similarity = self.encoder.embed_utterance(&joined)?.cosine(print);
-        let opts = DecodeOptions {
-            threads: 1,
-            audio_ctx: Some(ownvoice_asr::transcribe::MIN_AUDIO_CTX),
-            ..DecodeOptions::default()
-        };
-        let mut heard = Vec::new();
-        for s in &speech {
-            heard.push(self.whisper.transcribe(s, &opts)?.text);
-        }
-        let said: Vec<&str> = which.iter().map(|&i| FIT_SENTENCES[i]).collect();
-        let wer = ownvoice_asr::wer::wer(&said.join(" "), &heard.join(" "));
-        let mut cost = -(similarity as f64) + cfg.wer_weight * wer + cfg.penalty_weight * penalty;
-        let mut f0_hz = None;
-        if let Some(target) = cfg.f0_target_hz.filter(|_| cfg.f0_weight > 0.0) {
-            f0_hz = crate::report::f0_of(&speech).map(|f| f.mean_hz);
-            // A voice without voiced frames is as far off as an octave.
-            let octaves = f0_hz.map_or(1.0, |f| (f as f64 / target as f64).log2().abs());
-            cost += cfg.f0_weight * octaves;
-        }
-        Ok(Score {
-            similarity,
-            wer,
-            penalty,
-            f0_hz,
-            cost,
-        })
     }
 }
 
@@ -255,6 +160,10 @@ pub struct Checkpoint {
     pub best_score: Option<Score>,
     /// Candidates evaluated so far.
     pub evaluations: usize,
+    /// Of those, how many Whisper transcribed (the others could not enter a generation's best
+    /// half: [`crate::evaluate`]). Zero in a checkpoint written before this was counted.
+    #[serde(default)]
+    pub transcribed: usize,
     /// Seconds spent so far (over all sessions).
     pub seconds: f64,
     /// Scores of the stock packs (name, score), measured before the search on generation 0's
@@ -300,45 +209,6 @@ fn lowest_cost(costs: impl IntoIterator<Item = f64>) -> Option<usize> {
         .enumerate()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
-}
-
-/// Scores `candidates` (a pack and its penalty each), spread over the evaluators.
-fn evaluate_all(
-    evaluators: &mut [Evaluator],
-    candidates: &[(StylePack, f64)],
-    print: &Embedding,
-    cfg: &FitConfig,
-    which: &[usize],
-) -> Result<Vec<Score>, VoiceError> {
-    let w = evaluators.len();
-    let mut results: Vec<Option<Result<Score, VoiceError>>> =
-        (0..candidates.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = evaluators
-            .iter_mut()
-            .enumerate()
-            .map(|(wi, ev)| {
-                s.spawn(move || {
-                    (wi..candidates.len())
-                        .step_by(w)
-                        .map(|i| {
-                            let (pack, penalty) = &candidates[i];
-                            (i, ev.score(pack, print, *penalty, cfg, which))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            for (i, r) in h.join().expect("evaluator thread") {
-                results[i] = Some(r);
-            }
-        }
-    });
-    results
-        .into_iter()
-        .map(|r| r.expect("every candidate scored"))
-        .collect()
 }
 
 /// The candidates at points `xs` of `space`.
@@ -395,6 +265,7 @@ pub fn fit(
                 state,
                 best_score: Some(scores[order[0]]),
                 evaluations: scores.len(),
+                transcribed: scores.len(),
                 seconds: 0.0,
                 stock: stock.iter().map(|(n, _)| n.clone()).zip(scores).collect(),
                 basis,
@@ -428,14 +299,22 @@ pub fn fit(
         }
         let (xs, ys) = ck.state.ask();
         let which = sentences_of(ck.state.generation);
-        let scores = evaluate_all(&mut evaluators, &at(&space, &xs), print, cfg, &which)?;
-        let costs: Vec<f64> = scores.iter().map(|s| s.cost).collect();
+        let ranked = evaluate_ranked(
+            &mut evaluators,
+            &at(&space, &xs),
+            print,
+            cfg,
+            &which,
+            ck.state.mu(),
+        )?;
+        let costs = ranked.costs;
         let before = ck.state.best.as_ref().map(|b| b.1);
         ck.state.tell(&xs, &ys, &costs);
         let i = lowest_cost(costs.iter().copied()).expect("a generation has candidates");
         if ck.state.best.as_ref().map(|b| b.1) != before {
-            ck.best_score = Some(scores[i]);
+            ck.best_score = ranked.scores[i];
         }
+        ck.transcribed += ranked.scores.iter().flatten().count();
         ck.recent_best.push(xs[i].clone());
         if ck.recent_best.len() > RECENT_FINALISTS {
             ck.recent_best.remove(0);
@@ -468,6 +347,7 @@ pub fn fit(
     let all: Vec<usize> = (0..FIT_SENTENCES.len()).collect();
     let scores = evaluate_all(&mut evaluators, &finalists, print, cfg, &all)?;
     ck.evaluations += finalists.len();
+    ck.transcribed += finalists.len();
     ck.seconds = spent_before + started.elapsed().as_secs_f64();
     let win =
         lowest_cost(scores.iter().map(|s| s.cost)).expect("the best stock voice is a finalist");

@@ -7,9 +7,12 @@
 //! - [`fit`]: the objective (speaker-encoder cosine to the person's takes, Whisper WER of the
 //!   synthesised sentences, the naturalness penalty), evaluated in parallel, with checkpoints;
 //!   each generation speaks two sentences of a rotating pool, the finalists all of them.
+//! - [`evaluate`]: scoring candidates in parallel, in two phases, so that Whisper transcribes
+//!   only those that can enter a generation's best half.
 //! - [`report`]: how a voice compares with the person's real takes (similarity, WER, F0, speed).
 
 pub mod cmaes;
+pub mod evaluate;
 pub mod fit;
 pub mod report;
 pub mod space;
