@@ -26,9 +26,9 @@ pub enum VoiceCommand {
     /// The search (sep-CMA-ES, Ros & Hansen 2008) mixes Kokoro's stock style packs and moves
     /// away from them by a penalised offset, maximising the speaker-encoder cosine between the
     /// synthesised voice and the person's voice print, minus Whisper's WER on the synthesised
-    /// sentences. Each generation speaks two sentences of a pool of 12, in turn; at the end the
-    /// best candidates speak all 12 and the best of them is kept, so the similarity shown is on
-    /// all 12. About 15 % of the takes are held back to judge the result. The search stops
+    /// sentences. Each generation speaks two sentences of a pool of 24 (an everyday request and
+    /// a Harvard sentence), in turn; at the end the best candidates speak all 24 and the best of
+    /// them is kept, so the similarity shown is on all 24. About 15 % of the takes are held back to judge the result. The search stops
     /// at --minutes; it is checkpointed in the profile about once a minute, so running the same
     /// command again after an interruption resumes it. `ownvoice speak --voice NAME` then speaks
     /// in the fitted voice.
@@ -52,7 +52,7 @@ pub struct TrainArgs {
     #[arg(long)]
     person: String,
     /// Time budget, minutes (the search stops after the generation that passes it; the final
-    /// comparison of up to 4 finalists on all 12 fit sentences then adds about half a minute).
+    /// comparison of up to 4 finalists on all 24 fit sentences then adds about a minute).
     #[arg(long, default_value_t = 30.0)]
     minutes: f64,
     /// Stop after this many generations (for quick runs and tests).
