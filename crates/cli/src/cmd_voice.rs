@@ -28,10 +28,10 @@ pub enum VoiceCommand {
     /// synthesised voice and the person's voice print, minus Whisper's WER on the synthesised
     /// sentences. Each generation speaks two sentences of a pool of 24 (an everyday request and
     /// a Harvard sentence), in turn; at the end the best candidates speak all 24 and the best of
-    /// them is kept, so the similarity shown is on all 24. About 15 % of the takes are held back to judge the result. The search stops
-    /// at --minutes; it is checkpointed in the profile about once a minute, so running the same
-    /// command again after an interruption resumes it. `ownvoice speak --voice NAME` then speaks
-    /// in the fitted voice.
+    /// them is kept, so the similarity shown is on all 24. About 15 % of the takes are held
+    /// back to judge the result. The search stops at --minutes; it is checkpointed in the
+    /// profile about once a minute, so running the same command again after an interruption
+    /// resumes it. `ownvoice speak --voice NAME` then speaks in the fitted voice.
     Train(TrainArgs),
     /// Report on a person's fitted voice against their real takes: similarity to the voice
     /// print and to held-back takes, Whisper WER on 20 Harvard sentences, F0 mean and range (YIN)
