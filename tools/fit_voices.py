@@ -5,7 +5,7 @@ Targets: Cathy (CMU ARCTIC, first --cathy-takes takes), speechocean762 so762_003
 so762_0482 (male), all 20 takes each. For each: enroll into a scratch OWNVOICE_HOME, then
 `ownvoice voice train --minutes M`, then `ownvoice voice report --compare-stock --json`:
 cosine of the fitted voice (20 Harvard sentences) to the held-back real takes (the mean over
-takes, and to their centroid) vs the stock voices, Whisper WER, F0, RTF and time to first audio.
+takes, and to their centroid) vs the stock voices, Whisper WER (fitted and best stock voice), F0, RTF and time to first audio.
 
 Identification: every shared speaker (Cathy, LJ, JFK, CMU ARCTIC aew/axb, the 20 speechocean762
 speakers, the 4 FSDD speakers) gets a voice print (mean d-vector of their real utterances; the
@@ -165,22 +165,24 @@ def main():
              "best_stock": best_stock and best_stock[0],
              "stock_heldout_cos": best_stock and best_stock[1]["similarity_heldout"],
              "identified": ident, "mean_rank": mean_rank, "stock_identified": s_ident, "stock_mean_rank": s_rank,
-             "speakers": len(prints), "wer": rep["voice"]["wer"], "rtf": rep["voice"]["rtf"],
+             "speakers": len(prints), "wer": rep["voice"]["wer"],
+             "stock_wer": best_stock and best_stock[1]["wer"], "rtf": rep["voice"]["rtf"],
              "first_audio_s": rep["voice"]["first_audio_s"],
              "f0_voice": rep["voice"]["f0_voice"], "f0_person": rep["voice"]["f0_person"]}
         results.append(r)
         print(json.dumps(r), flush=True)
-    print("| speaker | fit | cos to held-back takes: fitted / best stock (real takes to their print) | cos to their centroid: fitted / best stock (real) | identified (rank) fitted / stock | WER | F0 voice / person | RTF | first audio |")
+    print("| speaker | fit | cos to held-back takes: fitted / best stock (real takes to their print) | cos to their centroid: fitted / best stock (real) | identified (rank) fitted / stock | WER fitted / stock | F0 voice / person | RTF | first audio |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         scored = r["best_stock"] is not None
         stock_cos = f"{r['stock_heldout_cos']:.3f} ({r['best_stock']})" if scored else "not scored"
         stock_id = f"{100 * r['stock_identified']:.0f} % ({r['stock_mean_rank']:.1f})" if scored else "not scored"
+        stock_wer = f"{100 * r['stock_wer']:.1f} %" if scored else "not scored"
         print(f"| {r['speaker']} | {r['minutes']} min, {r['generations']} gen, {r['evaluations']} voices "
               f"| {r['fitted_heldout_cos']:.3f} / {stock_cos} ({r['real_heldout_cos'] or 0:.3f}) "
               f"| {r['fitted_centroid_cos'] or 0:.3f} / {r['stock_centroid_cos'] or 0:.3f} ({r['real_centroid_cos'] or 0:.3f}) "
               f"| {100 * r['identified']:.0f} % ({r['mean_rank']:.1f}) / {stock_id} of {r['speakers']} "
-              f"| {100 * r['wer']:.1f} % | {r['f0_voice']['mean_hz']:.0f} / {r['f0_person']['mean_hz']:.0f} Hz "
+              f"| {100 * r['wer']:.1f} % / {stock_wer} | {r['f0_voice']['mean_hz']:.0f} / {r['f0_person']['mean_hz']:.0f} Hz "
               f"| {r['rtf']:.2f} | {r['first_audio_s']:.2f} s |")
 
 
