@@ -5,7 +5,8 @@ Targets: Cathy (CMU ARCTIC, first --cathy-takes takes), speechocean762 so762_003
 so762_0482 (male), all 20 takes each. For each: enroll into a scratch OWNVOICE_HOME, then
 `ownvoice voice train --minutes M`, then `ownvoice voice report --compare-stock --json`:
 cosine of the fitted voice (20 Harvard sentences) to the held-back real takes (the mean over
-takes, and to their centroid) vs the stock voices, Whisper WER (fitted and best stock voice), F0, RTF and time to first audio.
+takes, and to their centroid) vs the stock voices, Whisper WER (fitted and best stock voice),
+F0, RTF and time to first audio.
 
 Identification: every shared speaker (Cathy, LJ, JFK, CMU ARCTIC aew/axb, the 20 speechocean762
 speakers, the 4 FSDD speakers) gets a voice print (mean d-vector of their real utterances; the
