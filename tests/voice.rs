@@ -108,6 +108,51 @@ fn fitted_voice_round_trips_through_the_profile_and_is_intelligible() {
     assert!(v["f0_voice"]["mean_hz"].as_f64().unwrap() > 80.0);
     assert!(v["f0_person"]["mean_hz"].as_f64().unwrap() > 80.0);
     assert!(v["rtf"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        v["speed"], 1.0,
+        "a new voice speaks at Kokoro's normal rate"
+    );
+
+    // The speaking rate: `voice rate` keeps the rate of lowest cost among those tried...
+    let chosen: Value = serde_json::from_str(&other.ok(&[
+        "voice", "rate", "--person", "cathy", "--rates", "1,0.8", "--json",
+    ]))
+    .unwrap();
+    let rows = chosen["rates"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{chosen}");
+    let lowest = rows
+        .iter()
+        .min_by(|a, b| {
+            a["cost"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["cost"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(chosen["speed"], lowest["speed"], "{chosen}");
+    // ...one rate sets it; it is kept in the encrypted profile, and `speak` uses it.
+    other.ok(&["voice", "rate", "--person", "cathy", "--rates", "0.8"]);
+    let shown: Value =
+        serde_json::from_str(&other.ok(&["people", "show", "cathy", "--json"])).unwrap();
+    assert_eq!(shown["voice"]["speed"], 0.8, "{}", shown["voice"]);
+    let slow = out.path().join("cathy-slow.wav");
+    other.ok(&[
+        "speak",
+        "--voice",
+        "cathy",
+        text,
+        "-o",
+        slow.to_str().unwrap(),
+    ]);
+    let (normal, _) = common::read_wav(&wav);
+    let (slower, _) = common::read_wav(&slow);
+    let ratio = slower.len() as f64 / normal.len() as f64;
+    assert!(
+        (1.1..=1.45).contains(&ratio),
+        "at rate 0.8 the sentence should last about 1.25 times as long, not {ratio:.2} times"
+    );
+    let o = other.run(&["voice", "rate", "--person", "cathy", "--rates", "5"]);
+    common::assert_clean_failure(&o, "--rates: 5 is outside");
 }
 
 #[test]

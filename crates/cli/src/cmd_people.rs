@@ -372,8 +372,8 @@ fn show(name: &str, json: bool, access_only: bool) -> Result<()> {
     }
     match &p.voice {
         Some(v) if v.style_blob.is_some() => println!(
-            "fitted voice: similarity {:.3} to the voice print (best stock {} {:.3}), {} generations",
-            v.similarity, v.best_stock, v.best_stock_similarity, v.generations
+            "fitted voice: similarity {:.3} to the voice print (best stock {} {:.3}), {} generations, speaking rate {:.2}",
+            v.similarity, v.best_stock, v.best_stock_similarity, v.generations, v.speed
         ),
         Some(v) => println!(
             "fitted voice: unfinished, checkpoint after generation {} (run voice train to resume)",

@@ -152,8 +152,8 @@ fn read_token(path: &std::path::Path) -> Result<String> {
 }
 
 /// Opens `name`'s profile once and takes what the service needs into memory: their models and
-/// voice print, and their fitted style pack if any.
-fn unlock(name: &str, bases: &[String]) -> Result<(Person, Option<StylePack>)> {
+/// voice print, and their fitted style pack and its speaking rate if any.
+fn unlock(name: &str, bases: &[String]) -> Result<(Person, Option<(StylePack, f32)>)> {
     let path = crate::cmd_people::existing_profile(name)?;
     let (c, _) = keys::open_profile(&path, name)?;
     let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
@@ -169,10 +169,17 @@ fn unlock(name: &str, bases: &[String]) -> Result<(Person, Option<StylePack>)> {
             );
         }
     }
-    let pack = match p.voice.as_ref().and_then(|v| v.style_blob.as_deref()) {
-        Some(blob) => Some(StylePack::from_bytes(c.blob(blob).with_context(|| {
-            format!("{}: the style blob {blob} is missing", path.display())
-        })?)?),
+    let pack = match p
+        .voice
+        .as_ref()
+        .and_then(|v| Some((v.style_blob.as_deref()?, v.speed)))
+    {
+        Some((blob, rate)) => Some((
+            StylePack::from_bytes(c.blob(blob).with_context(|| {
+                format!("{}: the style blob {blob} is missing", path.display())
+            })?)?,
+            rate,
+        )),
         None => None,
     };
     let person = Person {
@@ -208,7 +215,7 @@ pub fn build_engine(
             l.synth,
         ));
     }
-    let (people, packs): (Vec<Person>, Vec<Option<StylePack>>) = people
+    let (people, packs): (Vec<Person>, Vec<Option<(StylePack, f32)>>) = people
         .iter()
         .map(|p| unlock(p, models))
         .collect::<Result<Vec<_>>>()?
@@ -219,8 +226,8 @@ pub fn build_engine(
         if voices.contains(&p.name) {
             continue;
         }
-        if let Some(pack) = pack {
-            let synth = loader.own_voice(pack)?;
+        if let Some((pack, rate)) = pack {
+            let synth = loader.own_voice(pack, rate)?;
             loaded.push(Voice::new(
                 &p.name,
                 &format!("{}'s own voice (Kokoro, fitted)", p.name),

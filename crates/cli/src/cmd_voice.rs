@@ -31,8 +31,15 @@ pub enum VoiceCommand {
     /// them is kept, so the similarity shown is on all 24. About 15 % of the takes are held
     /// back to judge the result. The search stops at --minutes; it is checkpointed in the
     /// profile about once a minute, so running the same command again after an interruption
-    /// resumes it. `ownvoice speak --voice NAME` then speaks in the fitted voice.
+    /// resumes it. Last, the winner speaks the 24 sentences at a few speaking rates (--rates)
+    /// and keeps the rate the same objective prefers. `ownvoice speak --voice NAME` then speaks
+    /// in the fitted voice.
     Train(TrainArgs),
+    /// Choose a fitted voice's speaking rate again, without searching: the voice speaks the 24
+    /// fit sentences at each of --rates, scored as in `voice train` (similarity to the voice
+    /// print minus the WER terms), and keeps the best rate. For voices fitted before rates were
+    /// chosen, or to try other rates or WER weights.
+    Rate(crate::cmd_voice_rate::RateArgs),
     /// Report on a person's fitted voice against their real takes: similarity to the voice
     /// print and to held-back takes, Whisper WER on 20 Harvard sentences, F0 mean and range (YIN)
     /// of the voice and of the person, real-time factor and time to first audio.
@@ -75,14 +82,15 @@ pub struct TrainArgs {
     /// weight of 0.5 matched Cathy's F0 but lowered her held-back similarity and raised WER).
     #[arg(long, default_value_t = FitConfig::default().f0_weight)]
     f0_weight: f64,
-    /// WER (fraction) above which each further point of WER on a generation's sentences costs
-    /// `--wer-over-weight` as well as the usual 0.5 (the hinge; off unless that weight is set).
-    #[arg(long, default_value_t = FitConfig::default().wer_limit)]
-    wer_limit: f64,
-    /// Weight of the WER hinge: with 2, a voice that Whisper misheard on 2 words of 18 loses
-    /// about 0.12 of similarity, so the search keeps intelligible voices (0: off).
-    #[arg(long, default_value_t = FitConfig::default().wer_over_weight)]
-    wer_over_weight: f64,
+    #[command(flatten)]
+    objective: ObjectiveArgs,
+    /// Speaking rates the fitted voice tries after the search, as Kokoro speed factors
+    /// (comma-separated, e.g. `1,0.95,1.05,0.9,1.1`; the first of equal cost wins); it keeps
+    /// the rate of lowest cost. Default 1 (Kokoro's normal rate): on two 60-minute voices the
+    /// choice among those five kept 1, and it costs about 20 s per rate. `voice rate` chooses
+    /// again later.
+    #[arg(long, value_delimiter = ',', default_values_t = [1.0f32])]
+    rates: Vec<f32>,
     /// Initial step size of the search, in spreads of the stock styles (the standard deviation
     /// of each style dimension over the stock packs).
     #[arg(long, default_value_t = FitConfig::default().sigma0)]
@@ -112,6 +120,37 @@ pub struct TrainArgs {
     json: bool,
 }
 
+/// The WER terms of the objective (`voice train`, `voice rate`).
+#[derive(Args)]
+pub struct ObjectiveArgs {
+    /// WER (fraction) above which each further point of WER on a generation's sentences costs
+    /// `--wer-over-weight` as well as the usual 0.5 (the hinge; off unless that weight is set).
+    #[arg(long, default_value_t = FitConfig::default().wer_limit)]
+    pub wer_limit: f64,
+    /// Weight of the WER hinge: with 2, a voice that Whisper misheard on 2 words of 18 loses
+    /// about 0.12 of similarity, so the search keeps intelligible voices (0: off).
+    #[arg(long, default_value_t = FitConfig::default().wer_over_weight)]
+    pub wer_over_weight: f64,
+}
+
+impl ObjectiveArgs {
+    /// `cfg` with these settings and the speaking rates `rates` (`--rates`).
+    ///
+    /// # Errors
+    /// A rate outside Kokoro's 0.25–4.
+    pub fn apply(&self, cfg: FitConfig, rates: &[f32]) -> Result<FitConfig> {
+        if let Some(r) = rates.iter().find(|r| !(0.25..=4.0).contains(*r)) {
+            bail!("--rates: {r} is outside Kokoro's 0.25–4");
+        }
+        Ok(FitConfig {
+            wer_limit: self.wer_limit,
+            wer_over_weight: self.wer_over_weight.max(0.0),
+            rates: rates.to_vec(),
+            ..cfg
+        })
+    }
+}
+
 #[derive(Args)]
 pub struct ReportArgs {
     /// The person.
@@ -133,6 +172,7 @@ pub fn run(c: VoiceCommand) -> Result<ExitCode> {
     match c {
         VoiceCommand::Train(a) => train(a),
         VoiceCommand::Report(a) => report(a),
+        VoiceCommand::Rate(a) => crate::cmd_voice_rate::rate(a),
     }
 }
 
@@ -226,6 +266,8 @@ struct TrainReport<'a> {
     /// Of `record.evaluations`, how many Whisper transcribed (the rest could not enter a
     /// generation's best half).
     transcribed: usize,
+    /// The speaking rates the fitted voice tried ([`crate::cmd_voice_rate::rows`]).
+    rates: Vec<crate::cmd_voice_rate::RateRow>,
     stock: Vec<(String, f32)>,
 }
 
@@ -285,21 +327,22 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         .filter_map(|t| container.blob(t.audio_blob.as_deref()?).map(decode_pcm16))
         .collect();
     let f0_target_hz = ownvoice_voice::report::f0_of(&train_audio).map(|f| f.mean_hz);
-    let cfg = FitConfig {
-        minutes: a.minutes,
-        f0_target_hz,
-        f0_weight: a.f0_weight,
-        max_generations: a.generations,
-        seed: a.seed,
-        lambda: a.population,
-        sigma0: a.sigma,
-        wer_limit: a.wer_limit,
-        wer_over_weight: a.wer_over_weight.max(0.0),
-        workers: a.workers.unwrap_or(FitConfig::default().workers),
-        basis: a.basis.max(1),
-        offset,
-        ..FitConfig::default()
-    };
+    let cfg = a.objective.apply(
+        FitConfig {
+            minutes: a.minutes,
+            f0_target_hz,
+            f0_weight: a.f0_weight,
+            max_generations: a.generations,
+            seed: a.seed,
+            lambda: a.population,
+            sigma0: a.sigma,
+            workers: a.workers.unwrap_or(FitConfig::default().workers),
+            basis: a.basis.max(1),
+            offset,
+            ..FitConfig::default()
+        },
+        &a.rates,
+    )?;
     eprintln!(
         "{}: fitting on {} takes ({} held back), {} stock voices (basis {}), {} workers, budget {} min, pitch target {}",
         a.person,
@@ -327,6 +370,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         best_stock_similarity: 0.0,
         heldout_takes: held.iter().map(|(id, _)| id.clone()).collect(),
         basis: Vec::new(),
+        speed: 1.0,
     };
     let bar = context::progress((a.minutes * 60.0) as usize, "fitting (s)", a.json);
     let mut saver = Saver {
@@ -371,6 +415,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     record.best_stock = best_stock;
     record.best_stock_similarity = best_stock_score.similarity;
     record.basis = r.basis.clone();
+    record.speed = r.speed;
     profile.voice = Some(record.clone());
     profile.updated_at = context::now();
     profile.store_manifest(&mut container);
@@ -381,6 +426,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             resumed,
             record: &record,
             transcribed: r.checkpoint.transcribed,
+            rates: crate::cmd_voice_rate::rows(&r.rates),
             stock: r
                 .checkpoint
                 .stock
@@ -391,12 +437,13 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!(
-            "{}'s voice: similarity {:.3} to their voice print (best stock voice {} {:.3}), WER {:.0} % on the fit sentences; {} generations, {} voices tried in {:.0} s. Try: ownvoice speak --voice {} \"Hello\" --play",
+            "{}'s voice: similarity {:.3} to their voice print (best stock voice {} {:.3}), WER {:.0} % on the fit sentences, speaking rate {:.2}; {} generations, {} voices tried in {:.0} s. Try: ownvoice speak --voice {} \"Hello\" --play",
             a.person,
             record.similarity,
             record.best_stock,
             record.best_stock_similarity,
             100.0 * record.fit_wer,
+            record.speed,
             record.generations,
             record.evaluations,
             record.seconds,
@@ -461,10 +508,11 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
     let mut kokoro = Kokoro::load(&model, &vocab, threads)?;
     let mut encoder = crate::cmd_speaker::load_encoder()?;
     let whisper = context::load_whisper("tiny.en")?;
-    let mut one = |pack: &StylePack| {
+    let mut one = |pack: &StylePack, speed: f32| {
         ownvoice_voice::report::report(
             &mut kokoro,
             pack,
+            speed,
             &mut encoder,
             &whisper,
             &print,
@@ -473,13 +521,13 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
             threads,
         )
     };
-    let voice = one(&pack)?;
+    let voice = one(&pack, record.speed)?;
     let mut stock = Vec::new();
     if a.compare_stock {
         let basis = &record.basis;
         for (name, p) in stock_packs()? {
             if basis.is_empty() || basis.contains(&name) {
-                stock.push((name, one(&p)?));
+                stock.push((name, one(&p, 1.0)?));
             }
         }
     }
@@ -535,6 +583,10 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
         "  F0 of {:<22} {}",
         format!("{}'s takes", a.person),
         f0(&voice.f0_person)
+    );
+    println!(
+        "  speaking rate                {:.2} (Kokoro speed)",
+        voice.speed
     );
     println!(
         "  real-time factor {:.2}, first audio after {:.2} s",

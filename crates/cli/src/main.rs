@@ -23,6 +23,7 @@ mod cmd_speak;
 mod cmd_speaker;
 mod cmd_transcribe;
 mod cmd_voice;
+mod cmd_voice_rate;
 mod context;
 mod keys;
 mod prompts;

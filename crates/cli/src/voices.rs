@@ -75,18 +75,19 @@ pub fn stock_packs() -> Result<Vec<(String, StylePack)>> {
     Ok(packs)
 }
 
-/// A person's fitted style pack, when their profile holds one (opens the profile).
-pub fn person_pack(person: &str) -> Result<Option<StylePack>> {
+/// A person's fitted style pack and its speaking rate (a Kokoro `speed` factor), when their
+/// profile holds one (opens the profile).
+pub fn person_pack(person: &str) -> Result<Option<(StylePack, f32)>> {
     let path = crate::cmd_people::existing_profile(person)?;
     let (c, _) = keys::open_profile(&path, person)?;
     let p = PersonProfile::from_container(&c).with_context(|| path.display().to_string())?;
-    let Some(blob) = p.voice.and_then(|v| v.style_blob) else {
+    let Some((blob, rate)) = p.voice.and_then(|v| v.style_blob.map(|b| (b, v.speed))) else {
         return Ok(None);
     };
     let bytes = c
         .blob(&blob)
         .ok_or_else(|| anyhow!("{}: the style blob {blob} is missing", path.display()))?;
-    Ok(Some(StylePack::from_bytes(bytes)?))
+    Ok(Some((StylePack::from_bytes(bytes)?, rate)))
 }
 
 impl VoiceLoader {
@@ -117,14 +118,16 @@ impl VoiceLoader {
         Ok(self.packs.as_deref().unwrap_or_default())
     }
 
-    /// A synthesiser for a person's fitted pack (already read from their profile).
+    /// A synthesiser for a person's fitted pack and its speaking rate (already read from their
+    /// profile).
     ///
     /// # Errors
     /// Kokoro loading errors.
-    pub fn own_voice(&mut self, pack: StylePack) -> Result<Box<dyn Synthesizer>> {
+    pub fn own_voice(&mut self, pack: StylePack, rate: f32) -> Result<Box<dyn Synthesizer>> {
         Ok(Box::new(KokoroVoice {
             model: self.kokoro()?,
             pack,
+            rate,
         }))
     }
 
@@ -165,6 +168,7 @@ impl VoiceLoader {
                 synth: Box::new(KokoroVoice {
                     model: self.kokoro()?,
                     pack,
+                    rate: 1.0,
                 }),
                 description: format!("Kokoro stock style {pack_name}"),
                 person: None,
@@ -173,14 +177,11 @@ impl VoiceLoader {
         if crate::context::check_person_name(name).is_ok()
             && crate::context::profile_path(name)?.is_file()
         {
-            let Some(pack) = person_pack(name)? else {
+            let Some((pack, rate)) = person_pack(name)? else {
                 bail!("{name} has no fitted voice yet: run `ownvoice voice train --person {name}`");
             };
             return Ok(Loaded {
-                synth: Box::new(KokoroVoice {
-                    model: self.kokoro()?,
-                    pack,
-                }),
+                synth: self.own_voice(pack, rate)?,
                 description: format!("{name}'s own voice (Kokoro, fitted)"),
                 person: Some(name.to_string()),
             });

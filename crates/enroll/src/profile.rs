@@ -121,6 +121,16 @@ pub struct VoiceRecord {
     /// The stock packs the search mixed, best first (empty in records written before bases).
     #[serde(default)]
     pub basis: Vec<String>,
+    /// The voice's speaking rate: the Kokoro `speed` it speaks at when asked for normal speed,
+    /// chosen after the search (`ownvoice_voice::rate`); a request for speed `s` gives Kokoro
+    /// `speed · s`. 1.0 in records written before the rate was chosen.
+    #[serde(default = "normal_speed")]
+    pub speed: f32,
+}
+
+/// Kokoro's normal speed, for records written before [`VoiceRecord::speed`].
+fn normal_speed() -> f32 {
+    1.0
 }
 
 /// What `ownvoice adapt` did: the held-back WER before and after, and whether the adapted model

@@ -49,6 +49,9 @@ pub struct KokoroVoice {
     pub model: Arc<Mutex<Kokoro>>,
     /// The voice's style pack.
     pub pack: StylePack,
+    /// The voice's own speaking rate, a Kokoro `speed` factor (1.0 for the stock packs; a
+    /// fitted voice's rate is chosen with it): a request for speed `s` gives Kokoro `rate · s`.
+    pub rate: f32,
 }
 
 impl Synthesizer for KokoroVoice {
@@ -67,6 +70,6 @@ impl Synthesizer for KokoroVoice {
         self.model
             .lock()
             .map_err(|_| TtsError::Espeak("Kokoro model lock poisoned".into()))?
-            .synthesize_pack(unit, &self.pack, speed.clamp(0.25, 4.0))
+            .synthesize_pack(unit, &self.pack, (self.rate * speed).clamp(0.25, 4.0))
     }
 }

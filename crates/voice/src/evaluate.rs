@@ -85,14 +85,19 @@ impl Evaluator {
         })
     }
 
-    /// Speaks sentences `which` (indices into [`FIT_SENTENCES`]) with `pack`: 16 kHz audio per
-    /// sentence.
-    fn speak(&mut self, pack: &StylePack, which: &[usize]) -> Result<Vec<Vec<f32>>, VoiceError> {
+    /// Speaks sentences `which` (indices into [`FIT_SENTENCES`]) with `pack` at Kokoro `speed`:
+    /// 16 kHz audio per sentence.
+    fn speak(
+        &mut self,
+        pack: &StylePack,
+        which: &[usize],
+        speed: f32,
+    ) -> Result<Vec<Vec<f32>>, VoiceError> {
         let mut out = Vec::new();
         for &i in which {
             let mut audio = Vec::new();
             for ph in &self.phonemes[i] {
-                audio.extend(self.kokoro.synthesize_pack(ph, pack, 1.0)?);
+                audio.extend(self.kokoro.synthesize_pack(ph, pack, speed)?);
             }
             out.push(ownvoice_audio::resample::resample(
                 &audio,
@@ -103,7 +108,8 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// Phase one: `pack` speaks sentences `which` (indices into [`FIT_SENTENCES`]); measures
+    /// Phase one: `pack` speaks sentences `which` (indices into [`FIT_SENTENCES`]) at
+    /// [`FitConfig::speed`]; measures
     /// its cosine to `print` and, when the F0 term is on, its mean F0.
     ///
     /// # Errors
@@ -116,7 +122,7 @@ impl Evaluator {
         cfg: &FitConfig,
         which: &[usize],
     ) -> Result<Measured, VoiceError> {
-        let speech = self.speak(pack, which)?;
+        let speech = self.speak(pack, which, cfg.speed)?;
         let similarity = self
             .encoder
             .embed_utterance(&speech.concat())?
@@ -187,7 +193,7 @@ impl Evaluator {
 
 /// Runs `job(evaluator, item)` for every item, the items dealt round-robin to the evaluators'
 /// threads; results in the items' order.
-fn spread<T: Sync, R: Send>(
+pub(crate) fn spread<T: Sync, R: Send>(
     evaluators: &mut [Evaluator],
     items: &[T],
     job: impl Fn(&mut Evaluator, &T) -> Result<R, VoiceError> + Sync,

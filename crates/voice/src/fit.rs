@@ -13,7 +13,8 @@
 //! evaluated in parallel by worker threads, each with its own Kokoro session and speaker
 //! encoder, and Whisper transcribes only the candidates that can enter the generation's best
 //! half ([`crate::evaluate`]). The anchor is KVoiceWalk, which walked Kokoro's style space against a
-//! speaker-similarity score (random walk; CMA-ES here).
+//! speaker-similarity score (random walk; CMA-ES here). After the finals the winner can try a
+//! few speaking rates under the same objective ([`crate::rate`], [`FitConfig::rates`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -152,6 +153,15 @@ pub struct FitConfig {
     pub basis: usize,
     /// The style dimensions the offset from the basis mix moves.
     pub offset: Offset,
+    /// Kokoro `speed` the candidates speak at (1.0: Kokoro's normal rate).
+    pub speed: f32,
+    /// Speaking rates (Kokoro `speed` factors) the winner tries after the finals
+    /// ([`crate::rate`]); it keeps the one of lowest cost. Empty (the default): it keeps
+    /// [`FitConfig::speed`]. On so762_0036's and so762_0482's 60-minute voices of stop 27 the
+    /// choice among [`crate::rate::RATES`] kept 1.0: both were searched at 1.0, and Whisper
+    /// misheard more of the fit sentences at every other rate, while their cosine to the voice
+    /// print moved by at most 0.003.
+    pub rates: Vec<f32>,
 }
 
 impl Default for FitConfig {
@@ -175,6 +185,8 @@ impl Default for FitConfig {
             f0_weight: 0.0,
             basis: 5,
             offset: Offset::Full,
+            speed: 1.0,
+            rates: Vec::new(),
         }
     }
 }
@@ -219,10 +231,14 @@ pub struct FitResult {
     /// best candidates, the best stock voice), the one with the lowest cost on all
     /// [`FIT_SENTENCES`].
     pub pack: StylePack,
-    /// Its score on all [`FIT_SENTENCES`].
+    /// Its speaking rate, a Kokoro `speed` ([`crate::rate`]).
+    pub speed: f32,
+    /// Its score on all [`FIT_SENTENCES`] at that rate.
     pub score: Score,
+    /// Every rate it tried and the score there.
+    pub rates: Vec<(f32, Score)>,
     /// The best stock voice (the basis pack the search started near) and its score on all
-    /// [`FIT_SENTENCES`] (the same scale as `score`).
+    /// [`FIT_SENTENCES`] at [`FitConfig::speed`] (the same scale as `score`).
     pub stock: (String, Score),
     /// The stock packs the search mixed, best first.
     pub basis: Vec<String>,
@@ -379,9 +395,25 @@ pub fn fit(
     ck.seconds = spent_before + started.elapsed().as_secs_f64();
     let win =
         lowest_cost(scores.iter().map(|s| s.cost)).expect("the best stock voice is a finalist");
+    let (pack, penalty) = finalists.swap_remove(win);
+    // The winner's speaking rate: the same objective at a few Kokoro speeds.
+    let rate = crate::rate::choose(
+        &mut evaluators,
+        &pack,
+        penalty,
+        print,
+        cfg,
+        Some((cfg.speed, scores[win])),
+    )?;
+    let fresh = rate.tried.len() - 1;
+    ck.evaluations += fresh;
+    ck.transcribed += fresh;
+    ck.seconds = spent_before + started.elapsed().as_secs_f64();
     Ok(FitResult {
-        pack: finalists.swap_remove(win).0,
-        score: scores[win],
+        pack,
+        speed: rate.speed,
+        score: rate.score,
+        rates: rate.tried,
         stock: (best_name, scores[0]),
         basis: ck.basis.clone(),
         checkpoint: ck,

@@ -9,11 +9,13 @@
 //!   each generation speaks two sentences of a rotating pool, the finalists all of them.
 //! - [`evaluate`]: scoring candidates in parallel, in two phases, so that Whisper transcribes
 //!   only those that can enter a generation's best half.
+//! - [`rate`]: the fitted voice's speaking rate, chosen after the search by the same objective.
 //! - [`report`]: how a voice compares with the person's real takes (similarity, WER, F0, speed).
 
 pub mod cmaes;
 pub mod evaluate;
 pub mod fit;
+pub mod rate;
 pub mod report;
 pub mod space;
 

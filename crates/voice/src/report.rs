@@ -78,6 +78,9 @@ pub struct VoiceReport {
     /// `similarity_heldout` (about `similarity_heldout` / the centroid's mean norm).
     #[serde(default)]
     pub similarity_heldout_centroid: Option<f32>,
+    /// The Kokoro `speed` the voice spoke at.
+    #[serde(default = "normal_speed")]
+    pub speed: f32,
     /// Whisper WER (fraction) on the sentences.
     pub wer: f64,
     /// Sentences spoken.
@@ -93,14 +96,20 @@ pub struct VoiceReport {
     pub audio_s: f64,
 }
 
-/// Speaks `sentences` with `pack`: 16 kHz audio per sentence, synthesis seconds, seconds to the
-/// first sentence.
+/// Kokoro's normal speed, for reports written before [`VoiceReport::speed`].
+fn normal_speed() -> f32 {
+    1.0
+}
+
+/// Speaks `sentences` with `pack` at Kokoro `speed` (1.0 normal): 16 kHz audio per sentence,
+/// synthesis seconds, seconds to the first sentence.
 ///
 /// # Errors
 /// Synthesis errors.
 pub fn speak(
     kokoro: &mut Kokoro,
     pack: &StylePack,
+    speed: f32,
     sentences: &[&str],
 ) -> Result<(Vec<Vec<f32>>, f64, f64), VoiceError> {
     let started = Instant::now();
@@ -109,7 +118,7 @@ pub fn speak(
     for s in sentences {
         let mut audio = Vec::new();
         for ph in kokoro.sentences(s)? {
-            audio.extend(kokoro.synthesize_pack(&ph, pack, 1.0)?);
+            audio.extend(kokoro.synthesize_pack(&ph, pack, speed)?);
         }
         first.get_or_insert(started.elapsed().as_secs_f64());
         out.push(ownvoice_audio::resample::resample(
@@ -127,8 +136,9 @@ pub fn mean_cosine(voice: &Embedding, takes: &[Embedding]) -> Option<f32> {
         .then(|| takes.iter().map(|t| voice.cosine(t)).sum::<f32>() / takes.len() as f32)
 }
 
-/// Reports on `pack` against the person: `print` (their voice print), `heldout` (d-vectors of
-/// takes not used for fitting) and `person_audio` (their takes, 16 kHz, for F0).
+/// Reports on `pack` speaking at Kokoro `speed` (the voice's rate, 1.0 for a stock voice)
+/// against the person: `print` (their voice print), `heldout` (d-vectors of takes not used for
+/// fitting) and `person_audio` (their takes, 16 kHz, for F0).
 ///
 /// # Errors
 /// Inference errors.
@@ -136,6 +146,7 @@ pub fn mean_cosine(voice: &Embedding, takes: &[Embedding]) -> Option<f32> {
 pub fn report(
     kokoro: &mut Kokoro,
     pack: &StylePack,
+    speed: f32,
     encoder: &mut SpeakerEncoder,
     whisper: &WhisperModel,
     print: &Embedding,
@@ -143,7 +154,7 @@ pub fn report(
     person_audio: &[Vec<f32>],
     threads: usize,
 ) -> Result<VoiceReport, VoiceError> {
-    let (speech, seconds, first_audio_s) = speak(kokoro, pack, &HARVARD)?;
+    let (speech, seconds, first_audio_s) = speak(kokoro, pack, speed, &HARVARD)?;
     let audio_s = speech.iter().map(|s| s.len()).sum::<usize>() as f64 / 16_000.0;
     let voice = encoder.embed_utterance(&speech.concat())?;
     let opts = DecodeOptions {
@@ -159,6 +170,7 @@ pub fn report(
         similarity_heldout: mean_cosine(&voice, heldout),
         similarity_heldout_centroid: (!heldout.is_empty())
             .then(|| voice.cosine(&Embedding::mean(heldout))),
+        speed,
         wer: ownvoice_asr::wer::wer(&HARVARD.join(" "), &heard.join(" ")),
         sentences: HARVARD.len(),
         f0_voice: f0_of(&speech),

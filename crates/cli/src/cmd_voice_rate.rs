@@ -1,0 +1,165 @@
+//! `ownvoice voice rate`: choose a fitted voice's speaking rate again, without searching.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use ownvoice_enroll::PersonProfile;
+use ownvoice_speaker::Embedding;
+use ownvoice_tts::kokoro::StylePack;
+use ownvoice_voice::fit::{FitConfig, ModelPaths, Score};
+use serde::Serialize;
+
+use crate::cmd_voice::ObjectiveArgs;
+use crate::voices::{kokoro_files, STYLE_BLOB};
+use crate::{context, keys};
+
+#[derive(Args)]
+pub struct RateArgs {
+    /// The person.
+    #[arg(long)]
+    person: String,
+    #[command(flatten)]
+    objective: ObjectiveArgs,
+    /// Speaking rates to try, as Kokoro speed factors (comma-separated; the first of equal cost
+    /// wins). One rate sets it outright: `--rates 0.9` makes the voice 10 % slower.
+    #[arg(long, value_delimiter = ',', default_values_t = ownvoice_voice::rate::RATES)]
+    rates: Vec<f32>,
+    /// Rates scored at once (each worker loads its own Kokoro session, ~300 MB).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One speaking rate tried: its Kokoro speed and the voice's scores there, on all 24 fit
+/// sentences.
+#[derive(Debug, Serialize)]
+pub struct RateRow {
+    /// Kokoro speed factor.
+    pub speed: f32,
+    /// Cosine to the voice print.
+    pub similarity: f32,
+    /// Whisper's WER (fraction).
+    pub wer: f64,
+    /// The objective (lower is better).
+    pub cost: f64,
+}
+
+/// The rows of `tried` (rate, score), in the order tried.
+pub fn rows(tried: &[(f32, Score)]) -> Vec<RateRow> {
+    tried
+        .iter()
+        .map(|(speed, s)| RateRow {
+            speed: *speed,
+            similarity: s.similarity,
+            wer: s.wer,
+            cost: s.cost,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct RateReport<'a> {
+    person: &'a str,
+    /// The rate before and the rate chosen.
+    previous: f32,
+    speed: f32,
+    rates: Vec<RateRow>,
+}
+
+pub fn rate(a: RateArgs) -> Result<ExitCode> {
+    let path = crate::cmd_people::existing_profile(&a.person)?;
+    let (mut container, access) = keys::open_profile(&path, &a.person)?;
+    let mut profile =
+        PersonProfile::from_container(&container).with_context(|| path.display().to_string())?;
+    let Some(mut record) = profile.voice.clone().filter(|v| v.style_blob.is_some()) else {
+        bail!(
+            "{} has no fitted voice: run `ownvoice voice train --person {}`",
+            a.person,
+            a.person
+        );
+    };
+    let pack = StylePack::from_bytes(
+        container
+            .blob(STYLE_BLOB)
+            .ok_or_else(|| anyhow!("{}: the style blob is missing", path.display()))?,
+    )?;
+    // The voice print the fit used: the takes it did not hold back.
+    let train: Vec<Embedding> = profile
+        .accepted()
+        .filter(|t| !record.heldout_takes.contains(&t.id))
+        .filter_map(|t| t.dvector.clone().map(Embedding))
+        .collect();
+    if train.is_empty() {
+        bail!(
+            "{}: no training take has a d-vector (run `ownvoice voice train --person {}` again)",
+            a.person,
+            a.person
+        );
+    }
+    let print = Embedding::mean(&train);
+    let cfg = a.objective.apply(
+        FitConfig {
+            workers: a.workers.unwrap_or(FitConfig::default().workers),
+            ..FitConfig::default()
+        },
+        &a.rates,
+    )?;
+    context::init_onnx()?;
+    let (kokoro, vocab, _) = kokoro_files()?;
+    let paths = ModelPaths {
+        kokoro,
+        vocab,
+        encoder: context::models().file("ge2e", ownvoice_models::fetch::SPEAKER_ENCODER_FILE)?,
+    };
+    let whisper = Arc::new(context::load_whisper("tiny.en")?);
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
+        "{}'s voice speaks the 24 fit sentences at {} rates (about half a minute each)",
+        a.person,
+        cfg.rates.len()
+    ));
+    if a.json {
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    } else {
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    let choice = ownvoice_voice::rate::choose_for(&paths, whisper, &pack, &print, &cfg)
+        .map_err(|e| anyhow!("choosing the speaking rate failed: {e}"))?;
+    spinner.finish_and_clear();
+    let previous = record.speed;
+    record.speed = choice.speed;
+    record.similarity = choice.score.similarity;
+    record.fit_wer = choice.score.wer;
+    record.at = context::now();
+    profile.voice = Some(record);
+    profile.updated_at = context::now();
+    profile.store_manifest(&mut container);
+    ownvoice_vault::save(&path, &container, &access)?;
+    if a.json {
+        let rep = RateReport {
+            person: &a.person,
+            previous,
+            speed: choice.speed,
+            rates: rows(&choice.tried),
+        };
+        println!("{}", serde_json::to_string_pretty(&rep)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in rows(&choice.tried) {
+        println!(
+            "  rate {:.2}: similarity {:.3}, WER {:.1} %, cost {:.4}",
+            r.speed,
+            r.similarity,
+            100.0 * r.wer,
+            r.cost
+        );
+    }
+    println!(
+        "{}'s voice now speaks at rate {:.2} (was {:.2}). Try: ownvoice speak --voice {} \"Hello\" --play",
+        a.person, choice.speed, previous, a.person
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,148 @@
+//! The fitted voice's speaking rate.
+//!
+//! The search runs at one Kokoro `speed` ([`FitConfig::speed`], normally 1.0). Afterwards the
+//! winning style speaks all of [`FIT_SENTENCES`] at each of [`FitConfig::rates`] and is scored
+//! by the search's own objective (speaker-encoder cosine to the voice print, the WER terms, the
+//! penalty); the rate of lowest cost is kept with the voice, and `speak` uses it as the voice's
+//! normal speed.
+//!
+//! Why: how fast a person speaks is part of how they sound, and the GE2E d-vector hears it.
+//! so762_0036's 60-minute voice of stop 27, made at speed 1.0, scores 0.846, 0.850 and 0.853
+//! on her held-back takes when it speaks the report's sentences at speeds 1.0, 0.95 and 0.85;
+//! but Whisper mishears 8, 8 and 13 of their 159 words. Both effects are in the objective, so
+//! the choice is the search's trade-off again, made on the fit sentences and never on the
+//! report's ([`crate::report::HARVARD`]).
+
+use std::sync::Arc;
+
+use ownvoice_asr::WhisperModel;
+use ownvoice_speaker::Embedding;
+use ownvoice_tts::kokoro::StylePack;
+
+use crate::evaluate::{spread, Evaluator, Score};
+use crate::fit::{FitConfig, ModelPaths, FIT_SENTENCES};
+use crate::VoiceError;
+
+/// The rates tried by default, as Kokoro `speed` factors: Kokoro's normal rate first, then
+/// outwards in steps of 5 %, so that among equal costs the rate nearest normal wins.
+pub const RATES: [f32; 5] = [1.0, 0.95, 1.05, 0.9, 1.1];
+
+/// The rate chosen for a voice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateChoice {
+    /// The Kokoro `speed` of lowest cost.
+    pub speed: f32,
+    /// Its score on all of [`FIT_SENTENCES`].
+    pub score: Score,
+    /// Every rate tried and its score, in the order tried.
+    pub tried: Vec<(f32, Score)>,
+}
+
+/// The rates to try: `cfg.rates`, or `cfg.speed` alone when that is empty; `known` (a rate
+/// already scored on all of [`FIT_SENTENCES`]) comes first and is not scored again.
+fn plan(cfg: &FitConfig, known: Option<f32>) -> Vec<f32> {
+    let mut rates: Vec<f32> = known.into_iter().collect();
+    let wanted = if cfg.rates.is_empty() {
+        vec![cfg.speed]
+    } else {
+        cfg.rates.clone()
+    };
+    for r in wanted {
+        if !rates.contains(&r) {
+            rates.push(r);
+        }
+    }
+    rates
+}
+
+/// Chooses the speaking rate of `pack` (its naturalness penalty `penalty`) for the voice print
+/// `print`: every rate of `cfg.rates` (module doc) speaks all of [`FIT_SENTENCES`], spread over
+/// the evaluators; `known` is a rate whose score on those sentences is already known (the
+/// finals' `cfg.speed`). The lowest cost wins; among equal costs the rate tried first.
+///
+/// # Errors
+/// Inference errors; [`VoiceError::Input`] for a rate outside Kokoro's 0.25–4.
+pub fn choose(
+    evaluators: &mut [Evaluator],
+    pack: &StylePack,
+    penalty: f64,
+    print: &Embedding,
+    cfg: &FitConfig,
+    known: Option<(f32, Score)>,
+) -> Result<RateChoice, VoiceError> {
+    let rates = plan(cfg, known.map(|k| k.0));
+    if let Some(r) = rates.iter().find(|r| !(0.25..=4.0).contains(*r)) {
+        return Err(VoiceError::Input(format!(
+            "speaking rate {r} is outside Kokoro's 0.25–4"
+        )));
+    }
+    let fresh = &rates[known.is_some() as usize..];
+    let all: Vec<usize> = (0..FIT_SENTENCES.len()).collect();
+    let scores = spread(evaluators, fresh, |ev, &speed| {
+        let at_rate = FitConfig {
+            speed,
+            ..cfg.clone()
+        };
+        ev.score(pack, print, penalty, &at_rate, &all)
+    })?;
+    let tried: Vec<(f32, Score)> = known
+        .into_iter()
+        .chain(fresh.iter().copied().zip(scores))
+        .collect();
+    let (speed, score) = tried
+        .iter()
+        .copied()
+        .reduce(|best, t| if t.1.cost < best.1.cost { t } else { best })
+        .ok_or_else(|| VoiceError::Input("no speaking rate to try".into()))?;
+    Ok(RateChoice {
+        speed,
+        score,
+        tried,
+    })
+}
+
+/// Chooses the rate of a voice fitted before ([`choose`] with `cfg.workers` evaluators of
+/// their own and no known rate). Its naturalness penalty is not known here and is taken as 0:
+/// it is the same at every rate, so the choice does not change, only the costs reported.
+///
+/// # Errors
+/// Model loading and inference errors, as [`choose`].
+pub fn choose_for(
+    paths: &ModelPaths,
+    whisper: Arc<WhisperModel>,
+    pack: &StylePack,
+    print: &Embedding,
+    cfg: &FitConfig,
+) -> Result<RateChoice, VoiceError> {
+    let mut evaluators = (0..cfg.workers.max(1))
+        .map(|_| Evaluator::new(paths, whisper.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    choose(&mut evaluators, pack, 0.0, print, cfg, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_known_rate_comes_first_and_is_not_repeated() {
+        let cfg = FitConfig {
+            rates: RATES.to_vec(),
+            ..FitConfig::default()
+        };
+        assert_eq!(plan(&cfg, Some(1.0)), RATES.to_vec());
+        assert_eq!(plan(&cfg, Some(0.8)), [0.8, 1.0, 0.95, 1.05, 0.9, 1.1]);
+        assert_eq!(plan(&cfg, None), RATES.to_vec());
+    }
+
+    #[test]
+    fn no_rates_means_the_search_speed() {
+        let cfg = FitConfig {
+            rates: Vec::new(),
+            speed: 0.9,
+            ..FitConfig::default()
+        };
+        assert_eq!(plan(&cfg, None), [0.9]);
+        assert_eq!(plan(&cfg, Some(0.9)), [0.9]);
+    }
+}
