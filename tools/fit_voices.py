@@ -166,7 +166,7 @@ def main():
              "best_stock": best_stock and best_stock[0],
              "stock_heldout_cos": best_stock and best_stock[1]["similarity_heldout"],
              "identified": ident, "mean_rank": mean_rank, "stock_identified": s_ident, "stock_mean_rank": s_rank,
-             "speakers": len(prints), "wer": rep["voice"]["wer"],
+             "speakers": len(prints), "wer": rep["voice"]["wer"], "speed": rep["voice"].get("speed", 1.0),
              "stock_wer": best_stock and best_stock[1]["wer"], "rtf": rep["voice"]["rtf"],
              "first_audio_s": rep["voice"]["first_audio_s"],
              "f0_voice": rep["voice"]["f0_voice"], "f0_person": rep["voice"]["f0_person"]}
@@ -179,7 +179,8 @@ def main():
         stock_cos = f"{r['stock_heldout_cos']:.3f} ({r['best_stock']})" if scored else "not scored"
         stock_id = f"{100 * r['stock_identified']:.0f} % ({r['stock_mean_rank']:.1f})" if scored else "not scored"
         stock_wer = f"{100 * r['stock_wer']:.1f} %" if scored else "not scored"
-        print(f"| {r['speaker']} | {r['minutes']} min, {r['generations']} gen, {r['evaluations']} voices "
+        rate = f", rate {r['speed']:.2f}" if r.get("speed", 1.0) != 1.0 else ""
+        print(f"| {r['speaker']} | {r['minutes']} min, {r['generations']} gen, {r['evaluations']} voices{rate} "
               f"| {r['fitted_heldout_cos']:.3f} / {stock_cos} ({r['real_heldout_cos'] or 0:.3f}) "
               f"| {r['fitted_centroid_cos'] or 0:.3f} / {r['stock_centroid_cos'] or 0:.3f} ({r['real_centroid_cos'] or 0:.3f}) "
               f"| {100 * r['identified']:.0f} % ({r['mean_rank']:.1f}) / {stock_id} of {r['speakers']} "

@@ -1,4 +1,6 @@
-//! `ownvoice voice train|report`: a TTS voice fitted to a person's own speech.
+//! `ownvoice voice`: a TTS voice fitted to a person's own speech. `voice train` is here, with
+//! what `voice report` ([`crate::cmd_voice_report`]) and `voice rate` ([`crate::cmd_voice_rate`])
+//! share: the objective's flags and the opened fitted voice.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use clap::{Args, Subcommand};
 use ownvoice_enroll::profile::decode_pcm16;
 use ownvoice_enroll::{PersonProfile, VoiceRecord};
 use ownvoice_speaker::Embedding;
-use ownvoice_tts::kokoro::{Kokoro, StylePack};
+use ownvoice_tts::kokoro::StylePack;
 use ownvoice_voice::fit::{fit, Checkpoint, FitConfig, FitProgress, ModelPaths};
 use ownvoice_voice::space::Offset;
 use ownvoice_voice::VoiceError;
@@ -43,7 +45,7 @@ pub enum VoiceCommand {
     /// Report on a person's fitted voice against their real takes: similarity to the voice
     /// print and to held-back takes, Whisper WER on 20 Harvard sentences, F0 mean and range (YIN)
     /// of the voice and of the person, real-time factor and time to first audio.
-    Report(ReportArgs),
+    Report(crate::cmd_voice_report::ReportArgs),
 }
 
 /// `--offset`.
@@ -151,27 +153,10 @@ impl ObjectiveArgs {
     }
 }
 
-#[derive(Args)]
-pub struct ReportArgs {
-    /// The person.
-    person: String,
-    /// Also score stock style packs the same way (slower): those the fit's search mixed (the
-    /// best of all stock packs on its first sentences), or every pack for a fit made before
-    /// bases were recorded.
-    #[arg(long)]
-    compare_stock: bool,
-    /// CPU threads.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-}
-
 pub fn run(c: VoiceCommand) -> Result<ExitCode> {
     match c {
         VoiceCommand::Train(a) => train(a),
-        VoiceCommand::Report(a) => report(a),
+        VoiceCommand::Report(a) => crate::cmd_voice_report::report(a),
         VoiceCommand::Rate(a) => crate::cmd_voice_rate::rate(a),
     }
 }
@@ -453,151 +438,63 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct FullReport {
-    person: String,
-    voice: ownvoice_voice::report::VoiceReport,
-    /// Mean cosine of the held-back real takes to the voice print: what the person's own
-    /// speech scores on `voice.similarity_heldout`'s scale (a perfect copy's reference).
-    real_heldout_to_print: Option<f32>,
-    /// Cosine of the held-back takes' centroid to the voice print: the reference for
-    /// `voice.similarity_heldout_centroid`.
-    real_centroid_to_print: Option<f32>,
-    record: VoiceRecord,
-    stock: Vec<(String, ownvoice_voice::report::VoiceReport)>,
+/// A person's fitted voice, read from their profile.
+pub struct Fitted {
+    /// The profile's file, its opened container and the access that saves it again.
+    pub path: std::path::PathBuf,
+    pub container: ownvoice_vault::Container,
+    pub access: ownvoice_vault::Access,
+    pub profile: PersonProfile,
+    /// What `voice train` recorded.
+    pub record: VoiceRecord,
+    /// The fitted style pack.
+    pub pack: StylePack,
+    /// Their voice print: the mean d-vector of the takes the fit used (not held back).
+    pub print: Embedding,
+    /// d-vectors of the takes the fit held back.
+    pub held: Vec<Embedding>,
 }
 
-fn report(a: ReportArgs) -> Result<ExitCode> {
-    let path = crate::cmd_people::existing_profile(&a.person)?;
-    let (container, _) = keys::open_profile(&path, &a.person)?;
+/// Opens `person`'s profile and their fitted voice.
+///
+/// # Errors
+/// No such person, a wrong passphrase, no fitted voice (saying how to make one), a missing or
+/// malformed style blob, no fitted-on take with a d-vector.
+pub fn open_fitted(person: &str) -> Result<Fitted> {
+    let path = crate::cmd_people::existing_profile(person)?;
+    let (container, access) = keys::open_profile(&path, person)?;
     let profile =
         PersonProfile::from_container(&container).with_context(|| path.display().to_string())?;
     let Some(record) = profile.voice.clone().filter(|v| v.style_blob.is_some()) else {
-        bail!(
-            "{} has no fitted voice: run `ownvoice voice train --person {}`",
-            a.person,
-            a.person
-        );
+        bail!("{person} has no fitted voice: run `ownvoice voice train --person {person}`");
     };
     let pack = StylePack::from_bytes(
         container
             .blob(STYLE_BLOB)
             .ok_or_else(|| anyhow!("{}: the style blob is missing", path.display()))?,
     )?;
-    let held: Vec<Embedding> = profile
-        .accepted()
-        .filter(|t| record.heldout_takes.contains(&t.id))
-        .filter_map(|t| t.dvector.clone().map(Embedding))
-        .collect();
-    let train: Vec<Embedding> = profile
-        .accepted()
-        .filter(|t| !record.heldout_takes.contains(&t.id))
-        .filter_map(|t| t.dvector.clone().map(Embedding))
-        .collect();
-    let print = Embedding::mean(&train);
-    let real = (!held.is_empty())
-        .then(|| held.iter().map(|h| h.cosine(&print)).sum::<f32>() / held.len() as f32);
-    let audio: Vec<Vec<f32>> = profile
-        .accepted()
-        .take(40)
-        .filter_map(|t| container.blob(t.audio_blob.as_deref()?).map(decode_pcm16))
-        .collect();
-    let threads = a.threads.unwrap_or_else(context::default_threads);
-    context::init_onnx()?;
-    let (model, vocab, _) = kokoro_files()?;
-    let mut kokoro = Kokoro::load(&model, &vocab, threads)?;
-    let mut encoder = crate::cmd_speaker::load_encoder()?;
-    let whisper = context::load_whisper("tiny.en")?;
-    let mut one = |pack: &StylePack, speed: f32| {
-        ownvoice_voice::report::report(
-            &mut kokoro,
-            pack,
-            speed,
-            &mut encoder,
-            &whisper,
-            &print,
-            &held,
-            &audio,
-            threads,
-        )
+    let dvectors = |held_back: bool| -> Vec<Embedding> {
+        profile
+            .accepted()
+            .filter(|t| record.heldout_takes.contains(&t.id) == held_back)
+            .filter_map(|t| t.dvector.clone().map(Embedding))
+            .collect()
     };
-    let voice = one(&pack, record.speed)?;
-    let mut stock = Vec::new();
-    if a.compare_stock {
-        let basis = &record.basis;
-        for (name, p) in stock_packs()? {
-            if basis.is_empty() || basis.contains(&name) {
-                stock.push((name, one(&p, 1.0)?));
-            }
-        }
-    }
-    if a.json {
-        let r = FullReport {
-            person: a.person.clone(),
-            voice,
-            real_heldout_to_print: real,
-            real_centroid_to_print: (!held.is_empty())
-                .then(|| Embedding::mean(&held).cosine(&print)),
-            record,
-            stock,
-        };
-        println!("{}", serde_json::to_string_pretty(&r)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let f0 = |f: &Option<ownvoice_voice::report::F0Summary>| {
-        f.map_or("no voiced frames".to_string(), |f| {
-            format!(
-                "{:.0} Hz (5–95 %: {:.0}–{:.0} Hz)",
-                f.mean_hz, f.p5_hz, f.p95_hz
-            )
-        })
-    };
-    println!(
-        "{}'s fitted voice ({} generations, {:.0} s of search)",
-        a.person, record.generations, record.seconds
-    );
-    println!(
-        "  similarity to voice print   {:.3}",
-        voice.similarity_print
-    );
-    if let Some(h) = voice.similarity_heldout {
-        println!(
-            "  similarity to held-back takes {:.3} ({} takes)",
-            h,
-            held.len()
+    let (train, held) = (dvectors(false), dvectors(true));
+    if train.is_empty() {
+        bail!(
+            "{}: no take the voice was fitted on has a d-vector (run `ownvoice voice train --person {person}` again)",
+            path.display()
         );
     }
-    if let Some(c) = voice.similarity_heldout_centroid {
-        println!("  similarity to their centroid  {c:.3} (the mean of their d-vectors)");
-    }
-    if let Some(r) = real {
-        println!("  (the held-back real takes score {r:.3} against the voice print)");
-    }
-    println!(
-        "  WER on {} Harvard sentences  {:.1} %",
-        voice.sentences,
-        100.0 * voice.wer
-    );
-    println!("  F0 of the voice              {}", f0(&voice.f0_voice));
-    println!(
-        "  F0 of {:<22} {}",
-        format!("{}'s takes", a.person),
-        f0(&voice.f0_person)
-    );
-    println!(
-        "  speaking rate                {:.2} (Kokoro speed)",
-        voice.speed
-    );
-    println!(
-        "  real-time factor {:.2}, first audio after {:.2} s",
-        voice.rtf, voice.first_audio_s
-    );
-    for (name, r) in &stock {
-        println!(
-            "  stock {name:<14} similarity to held-back takes {:.3}, WER {:.1} %",
-            r.similarity_heldout.unwrap_or(0.0),
-            100.0 * r.wer
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Fitted {
+        print: Embedding::mean(&train),
+        path,
+        container,
+        access,
+        profile,
+        record,
+        pack,
+        held,
+    })
 }

@@ -3,17 +3,14 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 use clap::Args;
-use ownvoice_enroll::PersonProfile;
-use ownvoice_speaker::Embedding;
-use ownvoice_tts::kokoro::StylePack;
 use ownvoice_voice::fit::{FitConfig, ModelPaths, Score};
 use serde::Serialize;
 
-use crate::cmd_voice::ObjectiveArgs;
-use crate::voices::{kokoro_files, STYLE_BLOB};
-use crate::{context, keys};
+use crate::cmd_voice::{open_fitted, Fitted, ObjectiveArgs};
+use crate::context;
+use crate::voices::kokoro_files;
 
 #[derive(Args)]
 pub struct RateArgs {
@@ -71,36 +68,16 @@ struct RateReport<'a> {
 }
 
 pub fn rate(a: RateArgs) -> Result<ExitCode> {
-    let path = crate::cmd_people::existing_profile(&a.person)?;
-    let (mut container, access) = keys::open_profile(&path, &a.person)?;
-    let mut profile =
-        PersonProfile::from_container(&container).with_context(|| path.display().to_string())?;
-    let Some(mut record) = profile.voice.clone().filter(|v| v.style_blob.is_some()) else {
-        bail!(
-            "{} has no fitted voice: run `ownvoice voice train --person {}`",
-            a.person,
-            a.person
-        );
-    };
-    let pack = StylePack::from_bytes(
-        container
-            .blob(STYLE_BLOB)
-            .ok_or_else(|| anyhow!("{}: the style blob is missing", path.display()))?,
-    )?;
-    // The voice print the fit used: the takes it did not hold back.
-    let train: Vec<Embedding> = profile
-        .accepted()
-        .filter(|t| !record.heldout_takes.contains(&t.id))
-        .filter_map(|t| t.dvector.clone().map(Embedding))
-        .collect();
-    if train.is_empty() {
-        bail!(
-            "{}: no training take has a d-vector (run `ownvoice voice train --person {}` again)",
-            a.person,
-            a.person
-        );
-    }
-    let print = Embedding::mean(&train);
+    let Fitted {
+        path,
+        mut container,
+        access,
+        mut profile,
+        mut record,
+        pack,
+        print,
+        ..
+    } = open_fitted(&a.person)?;
     let cfg = a.objective.apply(
         FitConfig {
             workers: a.workers.unwrap_or(FitConfig::default().workers),

@@ -24,6 +24,7 @@ mod cmd_speaker;
 mod cmd_transcribe;
 mod cmd_voice;
 mod cmd_voice_rate;
+mod cmd_voice_report;
 mod context;
 mod keys;
 mod prompts;
