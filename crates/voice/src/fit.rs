@@ -139,8 +139,9 @@ pub struct FitConfig {
     /// lazy WER and the Harvard sentences of [`FIT_SENTENCES`], on a slower machine) scored
     /// 0.837 and 6.9 %, so the hinge's own share is not measured; off by default until it is.
     /// The same settings gave so762_0036 0.846 and 5.0 % (8 errors in 159 words); with the
-    /// hinge from 3 % (`--wer-limit 0.03`), so762_0482 scored 0.853 and 5.0 %. Tiny.en hears
-    /// 6 and 13 errors in the best stock voices (am_eric, if_sara) on the same sentences.
+    /// hinge from 3 % (`--wer-limit 0.03`), so762_0482 scored 0.853 and 5.0 %, so762_0036
+    /// 0.864 and 6.3 % (10 errors; stop 28). Tiny.en hears 6 and 13 errors in the best stock
+    /// voices (am_eric, if_sara) on the same sentences.
     pub wer_over_weight: f64,
     /// Weight of the naturalness penalty.
     pub penalty_weight: f64,
