@@ -10,12 +10,14 @@ use std::process::{Command, Output};
 /// kind, so a fit starts in seconds rather than the minute that screening all 54 takes.
 pub const QUICK_STOCK: &str = "af_heart,af_bella,am_michael,bf_emma,bm_george,jf_alpha";
 
-/// The repository root.
+/// The repository root. From the `CARGO_MANIFEST_DIR` that `cargo test` sets when it runs the
+/// test, not the one compiled in: cargo does not rebuild a test when only the checkout's path
+/// changed, so a binary reused from a checkout elsewhere that shares the target folder (as
+/// `tools/setup.sh`'s cache does) would look for the data there.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.join("../..").canonicalize().unwrap()
 }
 
 /// A bundled dataset folder, e.g. `datasets("jfk_whisper_sample")`.

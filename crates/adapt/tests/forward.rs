@@ -15,7 +15,7 @@ fn jfk_encoded() -> (Whisper, ownvoice_asr::ggml::WhisperGgml, Tensor) {
     let vm = varmap_from_ggml(&ggml, &dev).unwrap();
     let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
     let model = Whisper::load(&vb, config).unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = repo_root();
     let audio =
         ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
     let mel = log_mel_window(&audio, config.n_mels, &dev).unwrap();
@@ -127,7 +127,7 @@ fn lora_training_lowers_the_loss_of_a_take_and_merges_into_the_weights() {
         "q, k, v, out of self- and cross-attention in 4 decoder blocks"
     );
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = repo_root();
     let audio =
         ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
     let mel = log_mel_window(&audio, config.n_mels, &dev).unwrap();
@@ -221,6 +221,18 @@ fn models_dir() -> std::path::PathBuf {
         })
 }
 
+/// The repository root, from the `CARGO_MANIFEST_DIR` that `cargo test` sets at run time (a
+/// binary reused from a checkout at another path still finds this checkout's data; cargo does
+/// not rebuild a test when only the checkout's path changed).
+fn repo_root() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../..")
+}
+
 mod ownvoice_audio_for_tests {
     /// Reads a 16-bit mono 16 kHz WAV (the bundled clips) as f32.
     pub fn load(path: &std::path::Path) -> Vec<f32> {
@@ -257,7 +269,7 @@ fn an_exported_model_transcribes_the_same_from_memory_and_from_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("adapted.bin");
     std::fs::write(&file, &out).unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = repo_root();
     let audio =
         ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
     let opts = ownvoice_asr::DecodeOptions::default();
@@ -287,7 +299,7 @@ fn encoder_adapters_train_over_cached_frozen_blocks() {
     let frozen = ownvoice_adapt::model::tensors_from_ggml(&ggml, &dev).unwrap();
     let mut model =
         Whisper::load(&VarBuilder::from_tensors(frozen, DType::F32, &dev), config).unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = repo_root();
     let audio =
         ownvoice_audio_for_tests::load(&root.join("datasets/jfk_whisper_sample/wav/jfk/jfk.wav"));
     let mel = log_mel_window(&audio, config.n_mels, &dev).unwrap();
