@@ -278,14 +278,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     let (train, held) = context::split_heldout(takes, a.heldout);
     let print = Embedding::mean(&train.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>());
 
-    context::init_onnx()?;
-    let (kokoro, vocab, _) = kokoro_files()?;
-    let paths = ModelPaths {
-        kokoro,
-        vocab,
-        encoder: context::models().file("ge2e", ownvoice_models::fetch::SPEAKER_ENCODER_FILE)?,
-    };
-    let whisper = Arc::new(context::load_whisper("tiny.en")?);
+    let (paths, whisper) = fit_models()?;
     let offset = match a.offset {
         OffsetArg::Full => Offset::Full,
         OffsetArg::Timbre => Offset::Timbre,
@@ -436,6 +429,22 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What scoring a voice loads: the files each evaluator opens (Kokoro, GE2E) and Whisper tiny.en,
+/// shared (initialises ONNX Runtime).
+///
+/// # Errors
+/// A model that is not fetched, or fails to load.
+pub fn fit_models() -> Result<(ModelPaths, Arc<ownvoice_asr::WhisperModel>)> {
+    context::init_onnx()?;
+    let (kokoro, vocab, _) = kokoro_files()?;
+    let paths = ModelPaths {
+        kokoro,
+        vocab,
+        encoder: context::models().file("ge2e", ownvoice_models::fetch::SPEAKER_ENCODER_FILE)?,
+    };
+    Ok((paths, Arc::new(context::load_whisper("tiny.en")?)))
 }
 
 /// A person's fitted voice, read from their profile.

@@ -1,16 +1,14 @@
 //! `ownvoice voice rate`: choose a fitted voice's speaking rate again, without searching.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use clap::Args;
-use ownvoice_voice::fit::{FitConfig, ModelPaths, Score};
+use ownvoice_voice::fit::{FitConfig, Score};
 use serde::Serialize;
 
-use crate::cmd_voice::{open_fitted, Fitted, ObjectiveArgs};
+use crate::cmd_voice::{fit_models, open_fitted, Fitted, ObjectiveArgs};
 use crate::context;
-use crate::voices::kokoro_files;
 
 #[derive(Args)]
 pub struct RateArgs {
@@ -85,14 +83,7 @@ pub fn rate(a: RateArgs) -> Result<ExitCode> {
         },
         &a.rates,
     )?;
-    context::init_onnx()?;
-    let (kokoro, vocab, _) = kokoro_files()?;
-    let paths = ModelPaths {
-        kokoro,
-        vocab,
-        encoder: context::models().file("ge2e", ownvoice_models::fetch::SPEAKER_ENCODER_FILE)?,
-    };
-    let whisper = Arc::new(context::load_whisper("tiny.en")?);
+    let (paths, whisper) = fit_models()?;
     let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
         "{}'s voice speaks the 24 fit sentences at {} rates (about half a minute each)",
         a.person,
