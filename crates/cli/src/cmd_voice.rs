@@ -33,8 +33,8 @@ pub enum VoiceCommand {
     /// them is kept, so the similarity shown is on all 24. About 15 % of the takes are held
     /// back to judge the result. The search stops at --minutes; it is checkpointed in the
     /// profile about once a minute, so running the same command again after an interruption
-    /// resumes it. Last, the winner speaks the 24 sentences at a few speaking rates (--rates)
-    /// and keeps the rate the same objective prefers. `ownvoice speak --voice NAME` then speaks
+    /// resumes it. With --rates, the winner then speaks the 24 sentences at each speaking rate
+    /// and keeps the one the same objective prefers. `ownvoice speak --voice NAME` then speaks
     /// in the fitted voice.
     Train(TrainArgs),
     /// Choose a fitted voice's speaking rate again, without searching: the voice speaks the 24
