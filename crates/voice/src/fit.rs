@@ -247,8 +247,8 @@ pub struct FitResult {
     pub checkpoint: Checkpoint,
 }
 
-/// Index of the lowest of `costs` (`None` when empty).
-fn lowest_cost(costs: impl IntoIterator<Item = f64>) -> Option<usize> {
+/// Index of the lowest of `costs`, the first among equals (`None` when empty).
+pub(crate) fn lowest_cost(costs: impl IntoIterator<Item = f64>) -> Option<usize> {
     costs
         .into_iter()
         .enumerate()

@@ -92,10 +92,8 @@ pub fn choose(
         .into_iter()
         .chain(fresh.iter().copied().zip(scores))
         .collect();
-    let (speed, score) = tried
-        .iter()
-        .copied()
-        .reduce(|best, t| if t.1.cost < best.1.cost { t } else { best })
+    let (speed, score) = crate::fit::lowest_cost(tried.iter().map(|t| t.1.cost))
+        .map(|i| tried[i])
         .ok_or_else(|| VoiceError::Input("no speaking rate to try".into()))?;
     Ok(RateChoice {
         speed,
