@@ -88,11 +88,18 @@ pub struct TrainArgs {
     objective: ObjectiveArgs,
     /// Speaking rates the fitted voice tries after the search, as Kokoro speed factors
     /// (comma-separated, e.g. `1,0.95,1.05,0.9,1.1`; the first of equal cost wins); it keeps
-    /// the rate of lowest cost. Default 1 (Kokoro's normal rate): on two 60-minute voices the
-    /// choice among those five kept 1, and it costs about 20 s per rate. `voice rate` chooses
-    /// again later.
-    #[arg(long, value_delimiter = ',', default_values_t = [1.0f32])]
+    /// the rate of lowest cost, the rate it was searched at included. Default none: the voice
+    /// keeps the rate it was searched at (1, Kokoro's normal rate, unless --search-rate). On
+    /// two 60-minute voices the choice among those five kept 1, and it costs about 20 s per
+    /// rate. `voice rate` chooses again later.
+    #[arg(long, value_delimiter = ',')]
     rates: Vec<f32>,
+    /// Search the speaking rate along with the style: one more coordinate of the search, a
+    /// Kokoro speed between 0.8 and 1.25 (starting at 1), so the style is tuned for Whisper at
+    /// the rate the search settles on. The voice keeps that rate (and --rates, if given, are
+    /// tried against it afterwards). A checkpoint resumes only with the same choice.
+    #[arg(long)]
+    search_rate: bool,
     /// Initial step size of the search, in spreads of the stock styles (the standard deviation
     /// of each style dimension over the stock packs).
     #[arg(long, default_value_t = FitConfig::default().sigma0)]
@@ -202,10 +209,11 @@ impl FitProgress for Saver<'_> {
         self.bar
             .set_position(ck.seconds.min(self.bar.length().unwrap_or(0) as f64) as u64);
         self.bar.set_message(format!(
-            "gen {} · {} voices · best similarity {best:.3} (stock {stock:.3}) · WER {:.0} %",
+            "gen {} · {} voices · best similarity {best:.3} (stock {stock:.3}) · WER {:.0} % · rate {:.2}",
             ck.state.generation,
             ck.evaluations,
-            100.0 * ck.best_score.map_or(0.0, |s| s.wer)
+            100.0 * ck.best_score.map_or(0.0, |s| s.wer),
+            ck.best_score.map_or(1.0, |s| s.speed)
         ));
         if self.last_save.elapsed().as_secs_f64() >= self.every {
             if let Err(e) = self.save(ck) {
@@ -317,6 +325,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             workers: a.workers.unwrap_or(FitConfig::default().workers),
             basis: a.basis.max(1),
             offset,
+            search_rate: a.search_rate,
             ..FitConfig::default()
         },
         &a.rates,
@@ -371,8 +380,8 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     let mut record = saver.record.clone();
     let r = result.map_err(|e| match e {
         VoiceError::CheckpointSpace { .. } => anyhow!(
-            "{}'s saved voice fit: {e} (another --offset?): run again with the same --offset to \
-             resume it, or with --restart to start over",
+            "{}'s saved voice fit: {e} (another --offset or --search-rate?): run again with the \
+             same --offset and --search-rate to resume it, or with --restart to start over",
             a.person
         ),
         e => anyhow!("voice fitting failed: {e}"),

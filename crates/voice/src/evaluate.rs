@@ -32,8 +32,28 @@ pub struct Score {
     /// Mean F0 (Hz) of the candidate speaking the fit sentences (YIN; `None`: not measured).
     #[serde(default)]
     pub f0_hz: Option<f32>,
+    /// The Kokoro `speed` the candidate spoke at (1.0 in checkpoints written before it was
+    /// recorded, when every candidate spoke at 1.0).
+    #[serde(default = "normal_speed")]
+    pub speed: f32,
     /// The objective (lower is better).
     pub cost: f64,
+}
+
+fn normal_speed() -> f32 {
+    1.0
+}
+
+/// A candidate voice: a style pack, its naturalness penalty ([`crate::space::Space::penalty`])
+/// and the Kokoro `speed` it speaks at.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The style pack, `[PACK_ROWS, STYLE_DIM]`.
+    pub pack: StylePack,
+    /// Distance from the stock span (mean square offset, in spreads).
+    pub penalty: f64,
+    /// Kokoro `speed` (1.0: Kokoro's normal rate; 0.9 speaks about 11 % longer).
+    pub speed: f32,
 }
 
 /// A candidate measured without Whisper: its speech and every term of the cost but the WER.
@@ -45,6 +65,8 @@ pub struct Measured {
     similarity: f32,
     /// Distance from the stock span.
     penalty: f64,
+    /// The Kokoro `speed` it spoke at.
+    speed: f32,
     /// Mean F0 (Hz), when the F0 term is on.
     f0_hz: Option<f32>,
     /// The cost without the WER terms: a lower bound of the full cost.
@@ -108,26 +130,24 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// Phase one: `pack` speaks sentences `which` (indices into [`FIT_SENTENCES`]) at
-    /// [`FitConfig::speed`]; measures
-    /// its cosine to `print` and, when the F0 term is on, its mean F0.
+    /// Phase one: candidate `c` speaks sentences `which` (indices into [`FIT_SENTENCES`]) at its
+    /// speed; measures its cosine to `print` and, when the F0 term is on, its mean F0.
     ///
     /// # Errors
     /// Inference errors.
     pub fn measure(
         &mut self,
-        pack: &StylePack,
+        c: &Candidate,
         print: &Embedding,
-        penalty: f64,
         cfg: &FitConfig,
         which: &[usize],
     ) -> Result<Measured, VoiceError> {
-        let speech = self.speak(pack, which, cfg.speed)?;
+        let speech = self.speak(&c.pack, which, c.speed)?;
         let similarity = self
             .encoder
             .embed_utterance(&speech.concat())?
             .cosine(print);
-        let mut lower_bound = -(similarity as f64) + cfg.penalty_weight * penalty;
+        let mut lower_bound = -(similarity as f64) + cfg.penalty_weight * c.penalty;
         let mut f0_hz = None;
         if let Some(target) = cfg.f0_target_hz.filter(|_| cfg.f0_weight > 0.0) {
             f0_hz = crate::report::f0_of(&speech).map(|f| f.mean_hz);
@@ -138,7 +158,8 @@ impl Evaluator {
         Ok(Measured {
             speech,
             similarity,
-            penalty,
+            penalty: c.penalty,
+            speed: c.speed,
             f0_hz,
             lower_bound,
         })
@@ -170,23 +191,23 @@ impl Evaluator {
             wer,
             penalty: m.penalty,
             f0_hz: m.f0_hz,
+            speed: m.speed,
             cost: m.lower_bound + wer_cost(wer, cfg),
         })
     }
 
-    /// Both phases: scores `pack` against `print`, speaking sentences `which`.
+    /// Both phases: scores candidate `c` against `print`, speaking sentences `which`.
     ///
     /// # Errors
     /// Inference errors.
     pub fn score(
         &mut self,
-        pack: &StylePack,
+        c: &Candidate,
         print: &Embedding,
-        penalty: f64,
         cfg: &FitConfig,
         which: &[usize],
     ) -> Result<Score, VoiceError> {
-        let m = self.measure(pack, print, penalty, cfg, which)?;
+        let m = self.measure(c, print, cfg, which)?;
         self.finish(&m, cfg, which)
     }
 }
@@ -226,19 +247,19 @@ pub(crate) fn spread<T: Sync, R: Send>(
         .collect()
 }
 
-/// Scores every one of `candidates` (a pack and its penalty each), spread over the evaluators.
+/// Scores every one of `candidates`, spread over the evaluators.
 ///
 /// # Errors
 /// Inference errors.
 pub fn evaluate_all(
     evaluators: &mut [Evaluator],
-    candidates: &[(StylePack, f64)],
+    candidates: &[Candidate],
     print: &Embedding,
     cfg: &FitConfig,
     which: &[usize],
 ) -> Result<Vec<Score>, VoiceError> {
-    spread(evaluators, candidates, |ev, (pack, penalty)| {
-        ev.score(pack, print, *penalty, cfg, which)
+    spread(evaluators, candidates, |ev, c| {
+        ev.score(c, print, cfg, which)
     })
 }
 
@@ -285,14 +306,14 @@ pub fn next_to_transcribe(
 /// Inference errors.
 pub fn evaluate_ranked(
     evaluators: &mut [Evaluator],
-    candidates: &[(StylePack, f64)],
+    candidates: &[Candidate],
     print: &Embedding,
     cfg: &FitConfig,
     which: &[usize],
     mu: usize,
 ) -> Result<Ranked, VoiceError> {
-    let measured = spread(evaluators, candidates, |ev, (pack, penalty)| {
-        ev.measure(pack, print, *penalty, cfg, which)
+    let measured = spread(evaluators, candidates, |ev, c| {
+        ev.measure(c, print, cfg, which)
     })?;
     let bounds: Vec<f64> = measured.iter().map(|m| m.lower_bound).collect();
     let mut scores: Vec<Option<Score>> = vec![None; candidates.len()];

@@ -25,7 +25,7 @@ use ownvoice_tts::kokoro::StylePack;
 use serde::{Deserialize, Serialize};
 
 use crate::cmaes::State;
-use crate::evaluate::{evaluate_all, evaluate_ranked, Evaluator};
+use crate::evaluate::{evaluate_all, evaluate_ranked, Candidate, Evaluator};
 pub use crate::evaluate::{wer_cost, Score};
 use crate::space::{Offset, Space};
 use crate::VoiceError;
@@ -154,8 +154,13 @@ pub struct FitConfig {
     pub basis: usize,
     /// The style dimensions the offset from the basis mix moves.
     pub offset: Offset,
-    /// Kokoro `speed` the candidates speak at (1.0: Kokoro's normal rate).
+    /// Kokoro `speed` the candidates speak at (1.0: Kokoro's normal rate); with
+    /// [`FitConfig::search_rate`], the speed the search starts from.
     pub speed: f32,
+    /// Whether the speaking rate is a coordinate of the search ([`Space::with_rate`]), so the
+    /// style is tuned for Whisper at the rate the search settles on. Off by default until a
+    /// 60-minute fit shows what it does.
+    pub search_rate: bool,
     /// Speaking rates (Kokoro `speed` factors) the winner tries after the finals
     /// ([`crate::rate`]); it keeps the one of lowest cost. Empty (the default): it keeps
     /// [`FitConfig::speed`]. On so762_0036's and so762_0482's 60-minute voices of stop 27 the
@@ -187,6 +192,7 @@ impl Default for FitConfig {
             basis: 5,
             offset: Offset::Full,
             speed: 1.0,
+            search_rate: false,
             rates: Vec::new(),
         }
     }
@@ -257,10 +263,23 @@ pub(crate) fn lowest_cost(costs: impl IntoIterator<Item = f64>) -> Option<usize>
 }
 
 /// The candidates at points `xs` of `space`.
-fn at(space: &Space, xs: &[Vec<f64>]) -> Vec<(StylePack, f64)> {
+fn at(space: &Space, xs: &[Vec<f64>], cfg: &FitConfig) -> Vec<Candidate> {
     xs.iter()
-        .map(|x| (space.pack(x), space.penalty(x)))
+        .map(|x| Candidate {
+            pack: space.pack(x),
+            penalty: space.penalty(x),
+            speed: space.speed(x, cfg.speed),
+        })
         .collect()
+}
+
+/// A stock pack as it is, at the base speed.
+fn stock_candidate(pack: &StylePack, cfg: &FitConfig) -> Candidate {
+    Candidate {
+        pack: pack.clone(),
+        penalty: 0.0,
+        speed: cfg.speed,
+    }
 }
 
 /// Fits a voice to `print` (the person's mean d-vector), starting from the `stock` packs.
@@ -293,7 +312,7 @@ pub fn fit(
         Some(c) => c,
         None => {
             // Score the stock packs as they are; the best ones are the basis.
-            let pure: Vec<(StylePack, f64)> = stock.iter().map(|(_, p)| (p.clone(), 0.0)).collect();
+            let pure: Vec<Candidate> = stock.iter().map(|(_, p)| stock_candidate(p, cfg)).collect();
             let scores = evaluate_all(&mut evaluators, &pure, print, cfg, &sentences_of(0))?;
             let mut order: Vec<usize> = (0..stock.len()).collect();
             order.sort_by(|&a, &b| scores[a].cost.total_cmp(&scores[b].cost));
@@ -302,7 +321,9 @@ pub fn fit(
                 .take(cfg.basis.max(1))
                 .map(|&i| stock[i].0.clone())
                 .collect();
-            let space = Space::with_basis(stock, &basis, cfg.offset).map_err(VoiceError::Input)?;
+            let space = Space::with_basis(stock, &basis, cfg.offset)
+                .map_err(VoiceError::Input)?
+                .with_rate(cfg.search_rate);
             let start = space.start();
             let mut state = State::new(start.clone(), cfg.sigma0, cfg.lambda, cfg.seed);
             state.best = Some((start, scores[order[0]].cost));
@@ -321,11 +342,13 @@ pub fn fit(
     if ck.basis.is_empty() {
         ck.basis = ck.stock.iter().map(|(n, _)| n.clone()).collect();
     }
-    let space = Space::with_basis(stock, &ck.basis, cfg.offset).map_err(|name| {
-        VoiceError::Input(format!(
-            "the checkpoint's stock voice {name} is not installed (fetch it, or start afresh)"
-        ))
-    })?;
+    let space = Space::with_basis(stock, &ck.basis, cfg.offset)
+        .map_err(|name| {
+            VoiceError::Input(format!(
+                "the checkpoint's stock voice {name} is not installed (fetch it, or start afresh)"
+            ))
+        })?
+        .with_rate(cfg.search_rate);
     if ck.state.mean.len() != space.dim() {
         return Err(VoiceError::CheckpointSpace {
             saved: ck.state.mean.len(),
@@ -346,7 +369,7 @@ pub fn fit(
         let which = sentences_of(ck.state.generation);
         let ranked = evaluate_ranked(
             &mut evaluators,
-            &at(&space, &xs),
+            &at(&space, &xs, cfg),
             print,
             cfg,
             &which,
@@ -381,13 +404,13 @@ pub fn fit(
     let best_pack = stock
         .iter()
         .find(|(n, _)| *n == best_name)
-        .map(|(_, p)| p.clone())
+        .map(|(_, p)| stock_candidate(p, cfg))
         .ok_or_else(|| VoiceError::Input(format!("stock voice {best_name} is not installed")))?;
-    let mut finalists = vec![(best_pack, 0.0)];
+    let mut finalists = vec![best_pack];
     if ck.state.generation > 0 {
         let mut xs = vec![ck.state.mean.clone()];
         xs.extend(ck.recent_best.iter().cloned());
-        finalists.extend(at(&space, &xs));
+        finalists.extend(at(&space, &xs, cfg));
     }
     let all: Vec<usize> = (0..FIT_SENTENCES.len()).collect();
     let scores = evaluate_all(&mut evaluators, &finalists, print, cfg, &all)?;
@@ -396,22 +419,22 @@ pub fn fit(
     ck.seconds = spent_before + started.elapsed().as_secs_f64();
     let win =
         lowest_cost(scores.iter().map(|s| s.cost)).expect("the best stock voice is a finalist");
-    let (pack, penalty) = finalists.swap_remove(win);
+    let winner = finalists.swap_remove(win);
     // The winner's speaking rate: the same objective at a few Kokoro speeds.
     let rate = crate::rate::choose(
         &mut evaluators,
-        &pack,
-        penalty,
+        &winner.pack,
+        winner.penalty,
         print,
         cfg,
-        Some((cfg.speed, scores[win])),
+        Some((winner.speed, scores[win])),
     )?;
     let fresh = rate.tried.len() - 1;
     ck.evaluations += fresh;
     ck.transcribed += fresh;
     ck.seconds = spent_before + started.elapsed().as_secs_f64();
     Ok(FitResult {
-        pack,
+        pack: winner.pack,
         speed: rate.speed,
         score: rate.score,
         rates: rate.tried,

@@ -1,6 +1,7 @@
 //! The fitted voice's speaking rate.
 //!
-//! The search runs at one Kokoro `speed` ([`FitConfig::speed`], normally 1.0). Afterwards the
+//! The search runs at one Kokoro `speed` ([`FitConfig::speed`], normally 1.0), or searches the
+//! rate too ([`FitConfig::search_rate`]). Afterwards the
 //! winning style speaks all of [`FIT_SENTENCES`] at each of [`FitConfig::rates`] and is scored
 //! by the search's own objective (speaker-encoder cosine to the voice print, the WER terms, the
 //! penalty); the rate of lowest cost is kept with the voice, and `speak` uses it as the voice's
@@ -22,7 +23,7 @@ use ownvoice_asr::WhisperModel;
 use ownvoice_speaker::Embedding;
 use ownvoice_tts::kokoro::StylePack;
 
-use crate::evaluate::{spread, Evaluator, Score};
+use crate::evaluate::{spread, Candidate, Evaluator, Score};
 use crate::fit::{FitConfig, ModelPaths, FIT_SENTENCES};
 use crate::VoiceError;
 
@@ -41,14 +42,15 @@ pub struct RateChoice {
     pub tried: Vec<(f32, Score)>,
 }
 
-/// The rates to try: `cfg.rates`, or `cfg.speed` alone when that is empty; `known` (a rate
-/// already scored on all of [`FIT_SENTENCES`]) comes first and is not scored again.
+/// The rates to try: `known` (a rate already scored on all of [`FIT_SENTENCES`], such as the
+/// one the search settled on) first, not scored again, then `cfg.rates`; when `cfg.rates` is
+/// empty, `known` alone, or `cfg.speed` when nothing is known.
 fn plan(cfg: &FitConfig, known: Option<f32>) -> Vec<f32> {
     let mut rates: Vec<f32> = known.into_iter().collect();
-    let wanted = if cfg.rates.is_empty() {
-        vec![cfg.speed]
-    } else {
-        cfg.rates.clone()
+    let wanted = match (cfg.rates.is_empty(), known) {
+        (true, Some(_)) => Vec::new(),
+        (true, None) => vec![cfg.speed],
+        (false, _) => cfg.rates.clone(),
     };
     for r in wanted {
         if !rates.contains(&r) {
@@ -82,11 +84,12 @@ pub fn choose(
     let fresh = &rates[known.is_some() as usize..];
     let all: Vec<usize> = (0..FIT_SENTENCES.len()).collect();
     let scores = spread(evaluators, fresh, |ev, &speed| {
-        let at_rate = FitConfig {
+        let c = Candidate {
+            pack: pack.clone(),
+            penalty,
             speed,
-            ..cfg.clone()
         };
-        ev.score(pack, print, penalty, &at_rate, &all)
+        ev.score(&c, print, cfg, &all)
     })?;
     let tried: Vec<(f32, Score)> = known
         .into_iter()
@@ -145,5 +148,7 @@ mod tests {
         };
         assert_eq!(plan(&cfg, None), [0.9]);
         assert_eq!(plan(&cfg, Some(0.9)), [0.9]);
+        // A rate the search settled on is kept without trying the base speed again.
+        assert_eq!(plan(&cfg, Some(0.93)), [0.93]);
     }
 }

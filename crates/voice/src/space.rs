@@ -14,12 +14,26 @@
 //! fewer generations; measured on Cathy at 8 generations of 20 (σ 0.3), the fit similarity was
 //! 0.819 against 0.817 for the full offset, so the full offset stays the default.
 //!
+//! With [`Space::with_rate`] a last coordinate `r` sets the speaking rate: Kokoro `speed` =
+//! base · e^([`RATE_STEP`] · r), kept within [`RATE_RANGE`] of the base. The search then tunes
+//! the style for Whisper at the rate it picks, rather than picking a rate for a style tuned at
+//! another ([`crate::rate`]).
+//!
 //! A low-rank offset along the first 32 principal components of all 54 stock packs' rows was
 //! tried too (sep-CMA-ES then has 37 coordinates and runs 19 generations in 15 minutes instead
 //! of 14): on so762_0482 it reached a fit similarity of 0.736 against 0.779 for the full offset,
 //! so it was not kept.
 
 use ownvoice_tts::kokoro::{StylePack, PACK_ROWS, STYLE_DIM};
+
+/// Scale of the rate coordinate: Kokoro `speed` = base · e^(`RATE_STEP` · r), so a step of
+/// 0.6 in `r` (`voice train --sigma 0.6`) changes the rate by about 6 %, as much as the rates
+/// [`crate::rate::RATES`] are apart.
+pub const RATE_STEP: f64 = 0.1;
+
+/// The speeds the rate coordinate reaches, as factors of the base speed: 0.8 speaks a quarter
+/// longer, 1.25 a fifth shorter. Beyond this Kokoro's speech sounds drawn out or hurried.
+pub const RATE_RANGE: (f64, f64) = (0.8, 1.25);
 
 /// Which style dimensions the offset moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +63,8 @@ pub struct Space {
     pub spread: Vec<f32>,
     /// The dimensions the offset moves.
     pub offset: Offset,
+    /// Whether the last coordinate is the speaking rate ([`Space::with_rate`]).
+    pub rate: bool,
 }
 
 impl Space {
@@ -79,12 +95,36 @@ impl Space {
             stock,
             spread: spread_of(all.iter().map(|(_, p)| p)),
             offset,
+            rate: false,
         })
     }
 
-    /// Coordinates of a point: `k` logits and the offset's dimensions.
+    /// The same space with (`on`) or without a last coordinate for the speaking rate (module
+    /// doc); it starts at the base speed.
+    pub fn with_rate(self, on: bool) -> Space {
+        Space { rate: on, ..self }
+    }
+
+    /// Coordinates of a point: `k` logits, the offset's dimensions, and the rate when searched.
     pub fn dim(&self) -> usize {
-        self.stock.len() + self.offset.dims()
+        self.stock.len() + self.offset.dims() + self.rate as usize
+    }
+
+    /// The offset's coordinates of `x`, in spreads.
+    fn offset_of<'a>(&self, x: &'a [f64]) -> &'a [f64] {
+        let k = self.stock.len();
+        &x[k..k + self.offset.dims()]
+    }
+
+    /// The Kokoro `speed` at `x`: `base` without a rate coordinate, else
+    /// base · e^(RATE_STEP · r) within [`RATE_RANGE`] of `base`.
+    pub fn speed(&self, x: &[f64], base: f32) -> f32 {
+        if !self.rate {
+            return base;
+        }
+        let r = x[self.dim() - 1];
+        let factor = (RATE_STEP * r).exp().clamp(RATE_RANGE.0, RATE_RANGE.1);
+        (base as f64 * factor) as f32
     }
 
     /// The start: the first basis pack (the best screened one) weighted e² ≈ 7.4 times each
@@ -106,7 +146,6 @@ impl Space {
 
     /// The style pack at `x`.
     pub fn pack(&self, x: &[f64]) -> StylePack {
-        let k = self.stock.len();
         let w = self.weights(x);
         let mut rows = vec![0f32; PACK_ROWS * STYLE_DIM];
         for (wi, (_, p)) in w.iter().zip(&self.stock) {
@@ -114,8 +153,9 @@ impl Space {
                 *r += *wi as f32 * v;
             }
         }
+        let offset = self.offset_of(x);
         for row in rows.chunks_exact_mut(STYLE_DIM) {
-            for ((v, o), s) in row.iter_mut().zip(&x[k..]).zip(&self.spread) {
+            for ((v, o), s) in row.iter_mut().zip(offset).zip(&self.spread) {
                 *v += *o as f32 * s;
             }
         }
@@ -124,7 +164,7 @@ impl Space {
 
     /// Distance from the stock span: mean square of the offset, in spreads.
     pub fn penalty(&self, x: &[f64]) -> f64 {
-        let off = &x[self.stock.len()..];
+        let off = self.offset_of(x);
         off.iter().map(|v| v * v).sum::<f64>() / off.len() as f64
     }
 }
@@ -205,5 +245,30 @@ mod tests {
             assert!(row[128..].iter().all(|v| (v - 1.0).abs() < 1e-6));
         }
         assert!((s.penalty(&x) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_rate_coordinate_sets_the_speed_and_leaves_the_style_alone() {
+        let all = vec![("a".to_string(), pack(0.0)), ("b".to_string(), pack(2.0))];
+        let plain = Space::with_basis(&all, &["a".into(), "b".into()], Offset::Full).unwrap();
+        let s = Space::with_basis(&all, &["a".into(), "b".into()], Offset::Full)
+            .unwrap()
+            .with_rate(true);
+        assert_eq!(s.dim(), plain.dim() + 1);
+        let mut x = vec![0.5; s.dim()];
+        assert_eq!(s.speed(&s.start(), 0.9), 0.9, "the start is the base speed");
+        assert_eq!(plain.speed(&x, 0.9), 0.9);
+        // The rate coordinate changes neither the pack nor the penalty.
+        let (p, pen) = (s.pack(&x), s.penalty(&x));
+        *x.last_mut().unwrap() = -1.5;
+        assert_eq!(s.pack(&x).rows, p.rows);
+        assert_eq!(s.penalty(&x), pen);
+        assert!((s.speed(&x, 1.0) as f64 - (-0.15f64).exp()).abs() < 1e-6);
+        assert_eq!(plain.pack(&x[..plain.dim()]).rows, p.rows);
+        // Far out, the speed stays within RATE_RANGE of the base.
+        *x.last_mut().unwrap() = -100.0;
+        assert!((s.speed(&x, 1.0) - 0.8).abs() < 1e-6);
+        *x.last_mut().unwrap() = 100.0;
+        assert!((s.speed(&x, 0.8) - 1.0).abs() < 1e-6);
     }
 }
