@@ -199,11 +199,38 @@ fn an_interrupted_fit_resumes_from_its_encrypted_checkpoint() {
     let v = &shown["voice"];
     assert_eq!(v["checkpoint_blob"], "voice/kokoro.checkpoint", "{v}");
     assert_eq!(v["style_blob"], Value::Null);
-    // Running it again resumes: generation 2 is reached without starting over.
+    // A search of another space (one more coordinate: the rate) cannot resume it, and says
+    // so without touching the checkpoint.
+    let o = env.run(&[
+        "voice",
+        "train",
+        "--person",
+        "cathy",
+        "--generations",
+        "2",
+        "--search-rate",
+        "--stock",
+        common::QUICK_STOCK,
+    ]);
+    common::assert_clean_failure(&o, "another --offset or --search-rate");
+    // Running it again as before resumes: generation 2 is reached without starting over.
     let r = train_more(&env);
     assert_eq!(r["resumed"], true, "{r}");
     assert_eq!(r["record"]["generations"], 2);
     assert_eq!(r["record"]["checkpoint_blob"], Value::Null);
+    // Searching the rate too: the voice keeps the rate its winner spoke at, within 0.8–1.25,
+    // and tries no other unless asked (--rates).
+    let r = env.train_voice_with(
+        "cathy",
+        "1",
+        "5",
+        &["--stock", common::QUICK_STOCK, "--search-rate", "--restart"],
+    );
+    let speed = r["record"]["speed"].as_f64().unwrap();
+    assert!((0.8..=1.25).contains(&speed), "{r}");
+    let rows = r["rates"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{r}");
+    assert_eq!(rows[0]["speed"].as_f64(), Some(speed), "{r}");
 }
 
 fn train_more(env: &Env) -> Value {

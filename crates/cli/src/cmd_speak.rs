@@ -63,7 +63,7 @@ pub fn run(a: SpeakArgs) -> Result<ExitCode> {
     if text.trim().is_empty() {
         bail!("nothing to say: the text is empty");
     }
-    if !(0.25..=4.0).contains(&a.speed) {
+    if !ownvoice_tts::SPEED_RANGE.contains(&a.speed) {
         bail!("--speed {} is outside 0.25–4", a.speed);
     }
     let threads = a.threads.unwrap_or_else(context::default_threads);

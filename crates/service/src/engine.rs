@@ -489,7 +489,7 @@ impl Engine {
                 self.config.max_text_chars
             )));
         }
-        if !(0.25..=4.0).contains(&speed) {
+        if !ownvoice_tts::SPEED_RANGE.contains(&speed) {
             return Err(ServiceError::BadRequest(format!(
                 "speed {speed} is outside 0.25–4.0"
             )));

@@ -14,7 +14,7 @@ pub mod piper;
 pub mod synth;
 
 pub use piper::{PiperVoice, SynthOptions};
-pub use synth::{KokoroVoice, Synthesizer};
+pub use synth::{KokoroVoice, Synthesizer, SPEED_RANGE};
 
 /// Errors of the TTS crate.
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,22 @@
 //! One trait for every voice (a Piper voice, a Kokoro style pack, a person's fitted Kokoro
 //! voice), so `speak`, the service and voice fitting treat them alike.
 
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 
 use crate::kokoro::{Kokoro, StylePack};
 use crate::{PiperVoice, SynthOptions, TtsError};
+
+/// The speed factors synthesis takes: a quarter to four times the normal rate. It is the
+/// range of the `speed` parameter of OpenAI's `/v1/audio/speech`, which the service serves;
+/// `speak --speed`, the service and a fitted voice's rates are checked against it, and the
+/// voices clamp to it.
+pub const SPEED_RANGE: RangeInclusive<f32> = 0.25..=4.0;
+
+/// `speed` within [`SPEED_RANGE`].
+fn clamp_speed(speed: f32) -> f32 {
+    speed.clamp(*SPEED_RANGE.start(), *SPEED_RANGE.end())
+}
 
 /// A text-to-speech voice that synthesises sentence by sentence.
 pub trait Synthesizer: Send {
@@ -36,7 +48,7 @@ impl Synthesizer for PiperVoice {
     fn synthesize_unit(&mut self, unit: &str, speed: f32) -> Result<Vec<f32>, TtsError> {
         let opts = SynthOptions {
             // Piper's length scale is a duration multiplier: speed 2 halves it.
-            length_scale: Some(1.0 / speed.clamp(0.25, 4.0)),
+            length_scale: Some(1.0 / clamp_speed(speed)),
             ..SynthOptions::default()
         };
         self.synthesize_phonemes(unit, &opts)
@@ -70,6 +82,6 @@ impl Synthesizer for KokoroVoice {
         self.model
             .lock()
             .map_err(|_| TtsError::Espeak("Kokoro model lock poisoned".into()))?
-            .synthesize_pack(unit, &self.pack, (self.rate * speed).clamp(0.25, 4.0))
+            .synthesize_pack(unit, &self.pack, clamp_speed(self.rate * speed))
     }
 }

@@ -76,7 +76,10 @@ pub fn choose(
     known: Option<(f32, Score)>,
 ) -> Result<RateChoice, VoiceError> {
     let rates = plan(cfg, known.map(|k| k.0));
-    if let Some(r) = rates.iter().find(|r| !(0.25..=4.0).contains(*r)) {
+    if let Some(r) = rates
+        .iter()
+        .find(|r| !ownvoice_tts::SPEED_RANGE.contains(*r))
+    {
         return Err(VoiceError::Input(format!(
             "speaking rate {r} is outside Kokoro's 0.25–4"
         )));
