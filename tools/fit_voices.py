@@ -167,24 +167,28 @@ def main():
              "stock_heldout_cos": best_stock and best_stock[1]["similarity_heldout"],
              "identified": ident, "mean_rank": mean_rank, "stock_identified": s_ident, "stock_mean_rank": s_rank,
              "speakers": len(prints), "wer": rep["voice"]["wer"], "speed": rep["voice"].get("speed", 1.0),
-             "stock_wer": best_stock and best_stock[1]["wer"], "rtf": rep["voice"]["rtf"],
+             "stock_wer": best_stock and best_stock[1]["wer"],
+             "wer_beam": rep["voice"].get("wer_beam"),
+             "stock_wer_beam": best_stock and best_stock[1].get("wer_beam"), "rtf": rep["voice"]["rtf"],
              "first_audio_s": rep["voice"]["first_audio_s"],
              "f0_voice": rep["voice"]["f0_voice"], "f0_person": rep["voice"]["f0_person"]}
         results.append(r)
         print(json.dumps(r), flush=True)
-    print("| speaker | fit | cos to held-back takes: fitted / best stock (real takes to their print) | cos to their centroid: fitted / best stock (real) | identified (rank) fitted / stock | WER fitted / stock | F0 voice / person | RTF | first audio |")
+    print("| speaker | fit | cos to held-back takes: fitted / best stock (real takes to their print) | cos to their centroid: fitted / best stock (real) | identified (rank) fitted / stock | WER fitted / stock: greedy (5 beams) | F0 voice / person | RTF | first audio |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         scored = r["best_stock"] is not None
         stock_cos = f"{r['stock_heldout_cos']:.3f} ({r['best_stock']})" if scored else "not scored"
         stock_id = f"{100 * r['stock_identified']:.0f} % ({r['stock_mean_rank']:.1f})" if scored else "not scored"
         stock_wer = f"{100 * r['stock_wer']:.1f} %" if scored else "not scored"
+        pct = lambda x: "n/a" if x is None else f"{100 * x:.1f} %"
+        beams = f" ({pct(r.get('wer_beam'))} / {pct(r.get('stock_wer_beam')) if scored else 'not scored'})"
         rate = f", rate {r['speed']:.2f}" if r.get("speed", 1.0) != 1.0 else ""
         print(f"| {r['speaker']} | {r['minutes']} min, {r['generations']} gen, {r['evaluations']} voices{rate} "
               f"| {r['fitted_heldout_cos']:.3f} / {stock_cos} ({r['real_heldout_cos'] or 0:.3f}) "
               f"| {r['fitted_centroid_cos'] or 0:.3f} / {r['stock_centroid_cos'] or 0:.3f} ({r['real_centroid_cos'] or 0:.3f}) "
               f"| {100 * r['identified']:.0f} % ({r['mean_rank']:.1f}) / {stock_id} of {r['speakers']} "
-              f"| {100 * r['wer']:.1f} % / {stock_wer} | {r['f0_voice']['mean_hz']:.0f} / {r['f0_person']['mean_hz']:.0f} Hz "
+              f"| {100 * r['wer']:.1f} % / {stock_wer}{beams} | {r['f0_voice']['mean_hz']:.0f} / {r['f0_person']['mean_hz']:.0f} Hz "
               f"| {r['rtf']:.2f} | {r['first_audio_s']:.2f} s |")
 
 

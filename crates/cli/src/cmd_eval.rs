@@ -51,6 +51,10 @@ pub enum EvalCommand {
         /// streaming dictation does) or a number of 20 ms frames (whisper.cpp's audio_ctx).
         #[arg(long, default_value = "full")]
         audio_ctx: String,
+        /// Beam search width, as `transcribe --beam` (default: greedy decoding). whisper.cpp's
+        /// and OpenAI's command-line tools decode with 5 beams.
+        #[arg(long)]
+        beam: Option<usize>,
     },
     /// Speaker verification and identification on dataset folders (GE2E d-vectors).
     ///
@@ -83,7 +87,7 @@ struct Report {
 }
 
 pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
-    let (data, model, person, speaker, limit, skip, threads, json, audio_ctx) = match cmd {
+    let (data, model, person, speaker, limit, skip, threads, json, audio_ctx, beam) = match cmd {
         EvalCommand::Verify(a) => return crate::cmd_eval_verify::run(a),
         EvalCommand::Asr {
             data,
@@ -95,8 +99,9 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
             threads,
             json,
             audio_ctx,
+            beam,
         } => (
-            data, model, person, speaker, limit, skip, threads, json, audio_ctx,
+            data, model, person, speaker, limit, skip, threads, json, audio_ctx, beam,
         ),
     };
     let fixed_ctx = match audio_ctx.as_str() {
@@ -117,6 +122,7 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
     let (asr, model) = crate::cmd_adapt::model_for(&model, person.as_deref())?;
     let opts = DecodeOptions {
         threads: threads.unwrap_or_else(context::default_threads),
+        beam_size: beam,
         ..DecodeOptions::default()
     };
     let bar = if json {
