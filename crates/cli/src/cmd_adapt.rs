@@ -507,9 +507,7 @@ pub fn run(a: AdaptArgs) -> Result<ExitCode> {
         train_seconds: seconds,
     };
     profile.adaptation = Some(record.clone());
-    profile.updated_at = context::now();
-    profile.store_manifest(&mut container);
-    ownvoice_vault::save(&path, &container, &access)?;
+    context::save_profile(&path, &mut container, &mut profile, &access)?;
     if a.json {
         let r = Report {
             person: &a.person,

@@ -191,9 +191,7 @@ pub fn run(a: EnrollArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     crate::cmd_speaker::fill_missing_dvectors(&mut profile, &container, &mut speaker)?;
     let flagged = profile.apply_speaker_gate(&mut container);
-    profile.updated_at = context::now();
-    profile.store_manifest(&mut container);
-    ownvoice_vault::save(&path, &container, &access)?;
+    context::save_profile(&path, &mut container, &mut profile, &access)?;
 
     let new: Vec<&TakeRecord> = profile.takes[first_new..].iter().collect();
     let accepted = new.iter().filter(|t| t.quality.accepted).count();

@@ -355,9 +355,12 @@ impl Session {
 
     /// Saves the profile, encrypted and atomically.
     fn save(&mut self) -> Result<()> {
-        self.profile.updated_at = context::now();
-        self.profile.store_manifest(&mut self.container);
-        ownvoice_vault::save(&self.path, &self.container, &self.access)?;
+        context::save_profile(
+            &self.path,
+            &mut self.container,
+            &mut self.profile,
+            &self.access,
+        )?;
         Ok(())
     }
 }

@@ -409,9 +409,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     record.basis = r.basis.clone();
     record.speed = r.speed;
     profile.voice = Some(record.clone());
-    profile.updated_at = context::now();
-    profile.store_manifest(&mut container);
-    ownvoice_vault::save(&path, &container, &access)?;
+    context::save_profile(&path, &mut container, &mut profile, &access)?;
     if a.json {
         let rep = TrainReport {
             person: &a.person,

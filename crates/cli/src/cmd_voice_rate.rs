@@ -103,9 +103,7 @@ pub fn rate(a: RateArgs) -> Result<ExitCode> {
     record.fit_wer = choice.score.wer;
     record.at = context::now();
     profile.voice = Some(record);
-    profile.updated_at = context::now();
-    profile.store_manifest(&mut container);
-    ownvoice_vault::save(&path, &container, &access)?;
+    context::save_profile(&path, &mut container, &mut profile, &access)?;
     if a.json {
         let rep = RateReport {
             person: &a.person,

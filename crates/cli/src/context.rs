@@ -97,6 +97,24 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Saves a person's profile after a change: stamps `profile.updated_at` now, writes its
+/// manifest into `container` and writes the container, encrypted, to `path` (atomically: a
+/// temporary file, fsync, rename; [`ownvoice_vault::save`]).
+///
+/// # Errors
+/// The vault's errors writing `path`.
+pub fn save_profile(
+    path: &Path,
+    container: &mut ownvoice_vault::Container,
+    profile: &mut ownvoice_enroll::PersonProfile,
+    access: &ownvoice_vault::Access,
+) -> Result<()> {
+    profile.updated_at = now();
+    profile.store_manifest(container);
+    ownvoice_vault::save(path, container, access)?;
+    Ok(())
+}
+
 /// A progress bar over `len` items, `"{what} {pos}/{len} [bar] eta {eta} {msg}"`; hidden when
 /// the output is JSON (`quiet`).
 pub fn progress(len: usize, what: &str, quiet: bool) -> indicatif::ProgressBar {

@@ -34,14 +34,10 @@ pub struct Score {
     pub f0_hz: Option<f32>,
     /// The Kokoro `speed` the candidate spoke at (1.0 in checkpoints written before it was
     /// recorded, when every candidate spoke at 1.0).
-    #[serde(default = "normal_speed")]
+    #[serde(default = "crate::report::normal_speed")]
     pub speed: f32,
     /// The objective (lower is better).
     pub cost: f64,
-}
-
-fn normal_speed() -> f32 {
-    1.0
 }
 
 /// A candidate voice: a style pack, its naturalness penalty ([`crate::space::Space::penalty`])

@@ -81,7 +81,9 @@ pub fn choose(
         .find(|r| !ownvoice_tts::SPEED_RANGE.contains(*r))
     {
         return Err(VoiceError::Input(format!(
-            "speaking rate {r} is outside Kokoro's 0.25–4"
+            "speaking rate {r} is outside Kokoro's {}–{}",
+            ownvoice_tts::SPEED_RANGE.start(),
+            ownvoice_tts::SPEED_RANGE.end()
         )));
     }
     let fresh = &rates[known.is_some() as usize..];

@@ -107,8 +107,8 @@ pub struct VoiceReport {
     pub audio_s: f64,
 }
 
-/// Kokoro's normal speed, for reports written before [`VoiceReport::speed`].
-fn normal_speed() -> f32 {
+/// Kokoro's normal speed, for reports and scores written before they recorded a speed.
+pub(crate) fn normal_speed() -> f32 {
     1.0
 }
 
