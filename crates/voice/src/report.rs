@@ -1,7 +1,7 @@
 //! How a voice compares with the person's real speech: speaker similarity (to the voice print
-//! and to held-back takes), intelligibility (Whisper WER on 20 Harvard sentences, greedy and with 5 beams), pitch (YIN F0
-//! mean and range against the person's takes), and speed (real-time factor, time to first
-//! audio).
+//! and to held-back takes), intelligibility (Whisper WER on 20 Harvard sentences, greedy and
+//! with 5 beams), pitch (YIN F0 mean and range against the person's takes), and speed
+//! (real-time factor, time to first audio).
 
 use std::time::Instant;
 
