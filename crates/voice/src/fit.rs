@@ -3,17 +3,18 @@
 //! Objective (minimised):
 //! `−similarity + wer_weight · WER + wer_over_weight · max(0, WER − wer_limit) +
 //! penalty_weight · penalty + f0_weight · |log2(F0_voice / F0_person)|`,
-//! where *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking
-//! the fit sentences and the person's voice print (the mean d-vector of their training takes),
-//! *WER* is Whisper's word error rate on those sentences (intelligibility; by default the hinge
-//! adds 2 per unit of WER above 1 %), *penalty* is the distance from the stock styles' span ([`crate::space`]), and the optional last term (off by
-//! default) pulls the voice's mean pitch (YIN, [`crate::report::f0_of`]) towards the person's,
-//! in octaves. The search is sep-CMA-ES ([`crate::cmaes`]); each generation's candidates are
-//! evaluated in parallel by worker threads, each with its own Kokoro session and speaker
-//! encoder, and Whisper transcribes only the candidates that can enter the generation's best
-//! half ([`crate::evaluate`]). The anchor is KVoiceWalk, which walked Kokoro's style space against a
-//! speaker-similarity score (random walk; CMA-ES here). After the finals the winner can try a
-//! few speaking rates under the same objective ([`crate::rate`], [`FitConfig::rates`]).
+//! where *similarity* is the cosine between the GE2E d-vector of the candidate voice speaking the
+//! fit sentences and the person's voice print (the mean d-vector of their training takes), *WER* is
+//! Whisper's word error rate on those sentences (intelligibility; by default the hinge adds 2 per
+//! unit of WER above 1 %), *penalty* is the distance from the stock styles' span
+//! ([`crate::space`]), and the optional last term (off by default) pulls the voice's mean pitch
+//! (YIN, [`crate::report::f0_of`]) towards the person's, in octaves. The search is sep-CMA-ES
+//! ([`crate::cmaes`]); each generation's candidates are evaluated in parallel by worker threads,
+//! each with its own Kokoro session and speaker encoder, and Whisper transcribes only the
+//! candidates that can enter the generation's best half ([`crate::evaluate`]). The anchor is
+//! KVoiceWalk, which walked Kokoro's style space against a speaker-similarity score (random walk;
+//! CMA-ES here). After the finals the winner can try a few speaking rates under the same objective
+//! ([`crate::rate`], [`FitConfig::rates`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -139,10 +140,10 @@ pub struct FitConfig {
     /// | none | 0.837, 6.9 % | 0.837, 5.0 % |
     /// | 2 from 5 % | 0.858, 5.7 % | 0.846, 5.0 % |
     /// | 2 from 3 % | 0.853, 5.0 % | 0.864, 6.3 % |
-    /// | 2 from 1 % | 0.860, 3.1 % | 0.850, 3.1 % |
+    /// | 2 from 1 % | 0.860, 3.1 % | 0.8497, 3.1 % |
     ///
     /// The last so762_0036 fit ran on a machine half as fast (68 generations against 126
-    /// for so762_0482's), and the runs before it predate the lazy WER, so the rows differ in
+    /// for so762_0482's), and the first rows predate the lazy WER, so the rows differ in
     /// more than the hinge; run-to-run noise has been ±0.01–0.02 in cosine, ±2 words.
     pub wer_over_weight: f64,
     /// Weight of the naturalness penalty.
