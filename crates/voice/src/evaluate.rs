@@ -34,7 +34,7 @@ pub struct Score {
     pub f0_hz: Option<f32>,
     /// The Kokoro `speed` the candidate spoke at (1.0 in checkpoints written before it was
     /// recorded, when every candidate spoke at 1.0).
-    #[serde(default = "crate::report::normal_speed")]
+    #[serde(default = "crate::normal_speed")]
     pub speed: f32,
     /// The objective (lower is better).
     pub cost: f64,

@@ -19,6 +19,12 @@ pub mod rate;
 pub mod report;
 pub mod space;
 
+/// Kokoro's normal speed (1.0), the serde default of reports and scores written before they
+/// recorded a speed.
+pub(crate) fn normal_speed() -> f32 {
+    1.0
+}
+
 /// Errors of voice fitting.
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {

@@ -85,7 +85,7 @@ pub struct VoiceReport {
     #[serde(default)]
     pub similarity_heldout_centroid: Option<f32>,
     /// The Kokoro `speed` the voice spoke at.
-    #[serde(default = "normal_speed")]
+    #[serde(default = "crate::normal_speed")]
     pub speed: f32,
     /// Whisper WER (fraction) on the sentences, decoded greedily (as dictation and the fit's
     /// search decode).
@@ -105,11 +105,6 @@ pub struct VoiceReport {
     pub first_audio_s: f64,
     /// Seconds of audio synthesised.
     pub audio_s: f64,
-}
-
-/// Kokoro's normal speed, for reports and scores written before they recorded a speed.
-pub(crate) fn normal_speed() -> f32 {
-    1.0
 }
 
 /// Speaks `sentences` with `pack` at Kokoro `speed` (1.0 normal): 16 kHz audio per sentence,
