@@ -154,15 +154,8 @@ impl ObjectiveArgs {
     /// # Errors
     /// A rate outside Kokoro's 0.25–4.
     pub fn apply(&self, cfg: FitConfig, rates: &[f32]) -> Result<FitConfig> {
-        if let Some(r) = rates
-            .iter()
-            .find(|r| !ownvoice_tts::SPEED_RANGE.contains(*r))
-        {
-            bail!(
-                "--rates: {r} is outside Kokoro's {}–{}",
-                ownvoice_tts::SPEED_RANGE.start(),
-                ownvoice_tts::SPEED_RANGE.end()
-            );
+        if let Some(why) = ownvoice_voice::rate::out_of_range(rates) {
+            bail!("--rates: {why}");
         }
         Ok(FitConfig {
             wer_limit: self.wer_limit,

@@ -60,6 +60,16 @@ fn plan(cfg: &FitConfig, known: Option<f32>) -> Vec<f32> {
     rates
 }
 
+/// The first of `rates` (Kokoro speed factors) outside [`ownvoice_tts::SPEED_RANGE`], as
+/// "R is outside Kokoro's 0.25–4"; `None` when all are inside.
+pub fn out_of_range(rates: &[f32]) -> Option<String> {
+    let range = ownvoice_tts::SPEED_RANGE;
+    rates
+        .iter()
+        .find(|r| !range.contains(*r))
+        .map(|r| format!("{r} is outside Kokoro's {}–{}", range.start(), range.end()))
+}
+
 /// Chooses the speaking rate of `pack` (its naturalness penalty `penalty`) for the voice print
 /// `print`: every rate of `cfg.rates` (module doc) speaks all of [`FIT_SENTENCES`], spread over
 /// the evaluators; `known` is a rate whose score on those sentences is already known (the
@@ -76,15 +86,8 @@ pub fn choose(
     known: Option<(f32, Score)>,
 ) -> Result<RateChoice, VoiceError> {
     let rates = plan(cfg, known.map(|k| k.0));
-    if let Some(r) = rates
-        .iter()
-        .find(|r| !ownvoice_tts::SPEED_RANGE.contains(*r))
-    {
-        return Err(VoiceError::Input(format!(
-            "speaking rate {r} is outside Kokoro's {}–{}",
-            ownvoice_tts::SPEED_RANGE.start(),
-            ownvoice_tts::SPEED_RANGE.end()
-        )));
+    if let Some(why) = out_of_range(&rates) {
+        return Err(VoiceError::Input(format!("speaking rate {why}")));
     }
     let fresh = &rates[known.is_some() as usize..];
     let all: Vec<usize> = (0..FIT_SENTENCES.len()).collect();
@@ -132,6 +135,16 @@ pub fn choose_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_range_names_the_first_rate_outside_kokoros_range() {
+        assert_eq!(out_of_range(&[1.0, 0.25, 4.0]), None);
+        assert_eq!(
+            out_of_range(&[1.0, 5.0, 0.1]).as_deref(),
+            Some("5 is outside Kokoro's 0.25–4")
+        );
+        assert!(out_of_range(&[f32::NAN]).is_some());
+    }
 
     #[test]
     fn the_known_rate_comes_first_and_is_not_repeated() {
