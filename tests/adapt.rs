@@ -36,6 +36,8 @@ fn the_wer_gate_refuses_a_model_that_got_worse() {
     );
     assert!(after > before, "{r}");
     assert_eq!(r["installed"], false, "{r}");
+    // By default the last 2 encoder blocks are adapted too (where an accent lives).
+    assert_eq!(r["encoder_layers"], 2, "{r}");
     // 8 takes hold too few words for a held-back split: the gate cross-validates over 3
     // folds, so every take is judged, each by a model that never trained on it.
     assert_eq!(r["cv_folds"], 3, "{r}");

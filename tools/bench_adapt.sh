@@ -25,8 +25,9 @@ while IFS='|' read -r name args; do
 import json; r=json.load(open('$out/run.json'))
 print('%-34s %8.0f %8.0f %10.0f %6.2f→%.2f %%' % ('$name', $wall, r['train_seconds'], $rss/1024, 100*r['heldout_wer_before'], 100*r['heldout_wer_after']))"
 done <<'VARIANTS'
-decoder LoRA (encoder cached)|
-decoder LoRA, packed|--pack
-decoder + 2 encoder blocks, packed|--pack --encoder-layers 2
+decoder + 2 encoder blocks (default)|
+decoder + 2 encoder blocks, packed|--pack
+decoder LoRA (encoder cached)|--encoder-layers 0
+decoder LoRA, packed|--pack --encoder-layers 0
 VARIANTS
 rm -rf $out/home
