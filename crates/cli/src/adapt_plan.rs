@@ -32,8 +32,12 @@ pub const CV_BELOW_WORDS: usize = 100;
 /// decoder only, the cross-validated gate saw 48.4 → 49.5 % and kept the base model (unseen
 /// takes 57.1 %); with 2 encoder blocks it saw 48.4 → 36.8 %, installed, and the unseen takes
 /// went from 57.1 to 14.3 % WER (−75 %). Over all 20 speakers, fold 0 of
-/// `tools/adapt_speechocean.sh` (15 takes train, 5 tested, no gate, 10 epochs): see the
-/// closing note of stop 33. The cost: each take and epoch runs 2 blocks forward and backward
+/// `tools/adapt_speechocean.sh` with `--encoder-layers 2` (15 takes train, the 5 tested choose
+/// nothing, no gate, 10 epochs): pooled WER 22.8 → 18.2 %, mean relative change −6.8 % (median
+/// −13.9 %; 11 better, 5 worse); the 7 speakers at 25 % WER or more gained 38 % on average
+/// (−20 to −56 %), while light accents lost a word or two (so762_0135 5.9 → 11.8 %), which is
+/// the gate's job. Decoder only, on the first 4 speakers: 0 %, +49 %, −33 %, −21 %, against
+/// +20 %, +100 %, −56 %, −47 % with the 2 blocks. The cost: each take and epoch runs 2 blocks forward and backward
 /// over the 30 s window, about 1.7 s on 2 cores against 0.3 s for the decoder alone, so a
 /// cross-validated run on 15 takes trains about 10 minutes.
 pub const DEFAULT_ENCODER_LAYERS: usize = 2;
