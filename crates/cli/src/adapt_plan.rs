@@ -37,9 +37,9 @@ pub const CV_BELOW_WORDS: usize = 100;
 /// −13.9 %; 11 better, 5 worse); the 7 speakers at 25 % WER or more gained 38 % on average
 /// (−20 to −56 %), while light accents lost a word or two (so762_0135 5.9 → 11.8 %), which is
 /// the gate's job. Decoder only, on the first 4 speakers: 0 %, +49 %, −33 %, −21 %, against
-/// +20 %, +100 %, −56 %, −47 % with the 2 blocks. The cost: each take and epoch runs 2 blocks forward and backward
-/// over the 30 s window, about 1.7 s on 2 cores against 0.3 s for the decoder alone, so a
-/// cross-validated run on 15 takes trains about 10 minutes.
+/// +20 %, +100 %, −56 %, −47 % with the 2 blocks. The cost: each take and epoch runs 2 blocks
+/// forward and backward over the 30 s window, about 1.7 s on 2 cores against 0.3 s for the
+/// decoder alone, so a cross-validated run on 15 takes trains about 10 minutes.
 pub const DEFAULT_ENCODER_LAYERS: usize = 2;
 
 /// Takes per step (batch 2) × steps per run the small-enrollment schedule aims at.

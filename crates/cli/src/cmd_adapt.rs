@@ -54,8 +54,8 @@ pub struct AdaptArgs {
     /// Adapt the MLPs too (default: attention projections only).
     #[arg(long)]
     mlp: bool,
-    /// Also adapt the last N encoder blocks, where an accent's acoustics live (default 2). The
-    /// frozen blocks before them are computed once per take; each step then runs the N blocks
+    /// Also adapt the last N encoder blocks, where an accent's acoustics live. The frozen
+    /// blocks before them are computed once per take; each step then runs the N blocks
     /// forward and backward over the 30 s window: with N = 2 about 1.7 s per take and epoch on
     /// 2 cores, six times the cost of 0 (decoder only, over the cached encoder output). See
     /// `adapt_plan::DEFAULT_ENCODER_LAYERS` for what it buys.
