@@ -63,8 +63,8 @@ pub fn run(a: SpeakArgs) -> Result<ExitCode> {
     if text.trim().is_empty() {
         bail!("nothing to say: the text is empty");
     }
-    if !ownvoice_tts::SPEED_RANGE.contains(&a.speed) {
-        bail!("--speed {} is outside 0.25–4", a.speed);
+    if let Some(why) = ownvoice_tts::speed_out_of_range(a.speed) {
+        bail!("--speed {why}");
     }
     let threads = a.threads.unwrap_or_else(context::default_threads);
     let bar = ProgressBar::new(0);

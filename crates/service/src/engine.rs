@@ -489,10 +489,8 @@ impl Engine {
                 self.config.max_text_chars
             )));
         }
-        if !ownvoice_tts::SPEED_RANGE.contains(&speed) {
-            return Err(ServiceError::BadRequest(format!(
-                "speed {speed} is outside 0.25–4.0"
-            )));
+        if let Some(why) = ownvoice_tts::speed_out_of_range(speed) {
+            return Err(ServiceError::BadRequest(format!("speed {why}")));
         }
         let voice = self.voice(voice)?;
         let permit = self.jobs.acquire().await?;

@@ -14,7 +14,7 @@ pub mod piper;
 pub mod synth;
 
 pub use piper::{PiperVoice, SynthOptions};
-pub use synth::{KokoroVoice, Synthesizer, SPEED_RANGE};
+pub use synth::{speed_out_of_range, KokoroVoice, Synthesizer, SPEED_RANGE};
 
 /// Errors of the TTS crate.
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,18 @@ use crate::{PiperVoice, SynthOptions, TtsError};
 /// voices clamp to it.
 pub const SPEED_RANGE: RangeInclusive<f32> = 0.25..=4.0;
 
+/// What is wrong with `speed` when it lies outside [`SPEED_RANGE`] (e.g. "5 is outside
+/// 0.25–4"); `None` when it lies within. NaN lies outside.
+pub fn speed_out_of_range(speed: f32) -> Option<String> {
+    (!SPEED_RANGE.contains(&speed)).then(|| {
+        format!(
+            "{speed} is outside {}–{}",
+            SPEED_RANGE.start(),
+            SPEED_RANGE.end()
+        )
+    })
+}
+
 /// `speed` within [`SPEED_RANGE`].
 fn clamp_speed(speed: f32) -> f32 {
     speed.clamp(*SPEED_RANGE.start(), *SPEED_RANGE.end())
@@ -83,5 +95,25 @@ impl Synthesizer for KokoroVoice {
             .lock()
             .map_err(|_| TtsError::Espeak("Kokoro model lock poisoned".into()))?
             .synthesize_pack(unit, &self.pack, clamp_speed(self.rate * speed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds_outside_the_range_are_named_with_its_ends() {
+        assert_eq!(speed_out_of_range(0.25), None);
+        assert_eq!(speed_out_of_range(4.0), None);
+        assert_eq!(
+            speed_out_of_range(5.0).as_deref(),
+            Some("5 is outside 0.25–4")
+        );
+        assert_eq!(
+            speed_out_of_range(0.1).as_deref(),
+            Some("0.1 is outside 0.25–4")
+        );
+        assert!(speed_out_of_range(f32::NAN).is_some());
     }
 }

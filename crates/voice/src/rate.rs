@@ -61,13 +61,12 @@ fn plan(cfg: &FitConfig, known: Option<f32>) -> Vec<f32> {
 }
 
 /// The first of `rates` (Kokoro speed factors) outside [`ownvoice_tts::SPEED_RANGE`], as
-/// "R is outside Kokoro's 0.25–4"; `None` when all are inside.
+/// [`ownvoice_tts::speed_out_of_range`] words it ("R is outside 0.25–4"); `None` when all are
+/// inside.
 pub fn out_of_range(rates: &[f32]) -> Option<String> {
-    let range = ownvoice_tts::SPEED_RANGE;
     rates
         .iter()
-        .find(|r| !range.contains(*r))
-        .map(|r| format!("{r} is outside Kokoro's {}–{}", range.start(), range.end()))
+        .find_map(|&r| ownvoice_tts::speed_out_of_range(r))
 }
 
 /// Chooses the speaking rate of `pack` (its naturalness penalty `penalty`) for the voice print
@@ -141,7 +140,7 @@ mod tests {
         assert_eq!(out_of_range(&[1.0, 0.25, 4.0]), None);
         assert_eq!(
             out_of_range(&[1.0, 5.0, 0.1]).as_deref(),
-            Some("5 is outside Kokoro's 0.25–4")
+            Some("5 is outside 0.25–4")
         );
         assert!(out_of_range(&[f32::NAN]).is_some());
     }
