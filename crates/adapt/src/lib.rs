@@ -8,6 +8,7 @@
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
 //! - [`augment`]: speed perturbation, more varied training audio from the same takes.
 //! - [`pack`]: short takes packed into shared 30 s windows.
+//! - [`softmax`]: softmax as one fused operation with its backward pass.
 //! - [`targets`]: the token sequence Whisper emits for a window, with or without timestamps.
 
 pub mod augment;
@@ -17,6 +18,7 @@ pub mod features;
 pub mod lora;
 pub mod model;
 pub mod pack;
+pub mod softmax;
 pub mod targets;
 pub mod train;
 

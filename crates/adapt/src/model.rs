@@ -3,8 +3,8 @@
 //! from the ggml model whisper.cpp runs.
 //!
 //! Only operations with a backward pass are used (candle's `softmax_last_dim` and fused layer
-//! norm have none; see `shared/RECIPES.md`): softmax is `candle_nn::ops::softmax` and layer
-//! norm is written out from means and variances.
+//! norm have none; see `shared/RECIPES.md`): softmax is [`crate::softmax`]'s fused operation
+//! with its own backward, and layer norm is written out from means and variances.
 //!
 //! Shapes: log-mel `[B, n_mels, 3000]`; encoder output `[B, 1500, d]`; tokens `[B, T]`; logits
 //! `[B, T, n_vocab]`.
@@ -235,7 +235,7 @@ impl Attention {
         if let Some(m) = mask {
             w = w.broadcast_add(m)?;
         }
-        let w = candle_nn::ops::softmax(&w, D::Minus1)?;
+        let w = crate::softmax::softmax_last_dim(&w)?;
         let o = w.matmul(&v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&o)
     }
