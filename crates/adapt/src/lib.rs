@@ -8,6 +8,7 @@
 //! - [`features`]: the encoder input as Whisper computes it (30 s windows of log-mel).
 //! - [`augment`]: speed perturbation, more varied training audio from the same takes.
 //! - [`pack`]: short takes packed into shared 30 s windows.
+//! - [`frozen`]: matmul by a weight that is not trained, with no gradient computed for it.
 //! - [`softmax`]: softmax as one fused operation with its backward pass.
 //! - [`targets`]: the token sequence Whisper emits for a window, with or without timestamps.
 
@@ -15,6 +16,7 @@ pub mod augment;
 pub mod checkpoint;
 pub mod export;
 pub mod features;
+pub mod frozen;
 pub mod lora;
 pub mod model;
 pub mod pack;
