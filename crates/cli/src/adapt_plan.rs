@@ -38,9 +38,9 @@ pub const CV_BELOW_WORDS: usize = 100;
 /// (−20 to −56 %), while light accents lost a word or two (so762_0135 5.9 → 11.8 %), which is
 /// the gate's job. Decoder only, on the first 4 speakers: 0 %, +49 %, −33 %, −21 %, against
 /// +20 %, +100 %, −56 %, −47 % with the 2 blocks. The cost: each take and epoch runs 2 blocks
-/// forward and backward over the 30 s window, about 0.9 s on 2 cores against 0.16 s for the
+/// forward and backward over the 30 s window, about 0.8 s on 2 cores against 0.14 s for the
 /// decoder alone, so a cross-validated run on 15 takes trains about 6 minutes (so762_0560:
-/// 430 take passes in 366 s, stop 34). Trimming the training window to the take and a few
+/// 430 take passes in 339 s, stop 34). Trimming the training window to the take and a few
 /// seconds of padding (whisper.cpp's `audio_ctx`) was 3 to 7 times cheaper but weaker: the
 /// same unseen takes came out at 25 to 28.6 % instead of 14.3 % (stop 34), so training runs
 /// the whole window, as inference does.

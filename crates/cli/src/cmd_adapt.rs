@@ -56,8 +56,8 @@ pub struct AdaptArgs {
     mlp: bool,
     /// Also adapt the last N encoder blocks, where an accent's acoustics live. The frozen
     /// blocks before them are computed once per take; each step then runs the N blocks
-    /// forward and backward over the 30 s window: with N = 2 about 0.9 s per take and epoch on
-    /// 2 cores, five times the cost of 0 (decoder only, over the cached encoder output). See
+    /// forward and backward over the 30 s window: with N = 2 about 0.8 s per take and epoch on
+    /// 2 cores, six times the cost of 0 (decoder only, over the cached encoder output). See
     /// `adapt_plan::DEFAULT_ENCODER_LAYERS` for what it buys.
     #[arg(long, default_value_t = DEFAULT_ENCODER_LAYERS, value_name = "N")]
     encoder_layers: usize,
