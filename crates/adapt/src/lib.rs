@@ -26,6 +26,57 @@ pub mod train;
 
 pub use model::{varmap_from_ggml, Config, Whisper};
 
+#[cfg(test)]
+mod op_check {
+    use candle_core::{Device, Tensor, Var};
+
+    /// The largest absolute difference between two tensors of one shape.
+    pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+            .expect("same shapes")
+    }
+
+    /// Asserts that `ours` and `reference` agree, within `tol`, on a random input of `shape`
+    /// (normal, standard deviation `std`): in their outputs, and in the input's gradient of a
+    /// random weighted sum of the outputs, which must not be zero.
+    pub fn assert_same_op(
+        shape: &[usize],
+        std: f32,
+        tol: f32,
+        ours: impl Fn(&Tensor) -> Tensor,
+        reference: impl Fn(&Tensor) -> Tensor,
+    ) {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, std, shape, &dev).unwrap()).unwrap();
+        let (a, b) = (ours(x.as_tensor()), reference(x.as_tensor()));
+        assert_eq!(a.dims(), b.dims());
+        assert!(
+            max_abs_diff(&a, &b) < tol,
+            "outputs differ by {}",
+            max_abs_diff(&a, &b)
+        );
+        let c = Tensor::randn(0f32, 1.0, a.dims(), &dev).unwrap();
+        let grad = |y: &Tensor| (y * &c).unwrap().sum_all().unwrap().backward().unwrap();
+        let (ga, gb) = (grad(&a), grad(&b));
+        let (ga, gb) = (ga.get(&x).unwrap(), gb.get(&x).unwrap());
+        assert!(
+            max_abs_diff(ga, gb) < tol,
+            "gradients differ by {}",
+            max_abs_diff(ga, gb)
+        );
+        assert!(
+            ga.abs()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+                > 1e-3
+        );
+    }
+}
+
 /// Special tokens of Whisper's vocabularies (whisper.cpp `whisper_vocab`): English-only models
 /// (`n_vocab` 51864) have them one lower than multilingual ones (51865 and up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
