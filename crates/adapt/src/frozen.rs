@@ -36,13 +36,17 @@ impl CustomOp1 for FrozenMatmulT {
     }
 }
 
-/// `x · weightᵀ`: `x` `[..., in]`, `weight` `[out, in]` → `[..., out]`, differentiable in `x`
-/// only (see the module doc). A `weight` that is a trained variable must not come here: it
-/// would get no gradient.
+/// `x · weightᵀ`: `x` `[..., in]`, `weight` `[out, in]` → `[..., out]`. Only when `x` carries a
+/// gradient and `weight` is not a trained variable does it run the operation of the module
+/// doc; otherwise candle's matmul (a trained `weight` gets its gradient, and a pass without
+/// gradients, such as the frozen encoder's, copies nothing).
 ///
 /// # Errors
 /// A dtype other than f32; a tensor not on the CPU; mismatched inner dimensions.
 pub fn matmul_t(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    if weight.is_variable() || !x.track_op() {
+        return x.broadcast_matmul(&weight.t()?);
+    }
     x.contiguous()?.apply_op1(FrozenMatmulT {
         weight: weight.detach(),
     })

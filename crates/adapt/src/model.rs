@@ -145,11 +145,7 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut y = if self.weight.is_variable() {
-            x.broadcast_matmul(&self.weight.t()?)?
-        } else {
-            crate::frozen::matmul_t(x, &self.weight)?
-        };
+        let mut y = crate::frozen::matmul_t(x, &self.weight)?;
         if let Some(l) = &self.lora {
             let xd = if l.dropout > 0.0 {
                 candle_nn::ops::dropout(x, l.dropout)?
@@ -423,11 +419,7 @@ impl Whisper {
             x = b.forward(&x, Some(xa), Some(&mask))?;
         }
         let x = self.ln.forward(&x)?;
-        if self.token_embedding.is_variable() {
-            x.broadcast_matmul(&self.token_embedding.t()?)
-        } else {
-            crate::frozen::matmul_t(&x, &self.token_embedding)
-        }
+        crate::frozen::matmul_t(&x, &self.token_embedding)
     }
 }
 
