@@ -36,7 +36,9 @@ pub const CV_BELOW_WORDS: usize = 100;
 /// nothing, no gate, 10 epochs): pooled WER 22.8 → 18.2 %, mean relative change −6.8 % (median
 /// −13.9 %; 11 better, 5 worse); the 7 speakers at 25 % WER or more gained 38 % on average
 /// (−20 to −56 %), while light accents lost a word or two (so762_0135 5.9 → 11.8 %), which is
-/// the gate's job. Decoder only, on the first 4 speakers: 0 %, +49 %, −33 %, −21 %, against
+/// the gate's job: under the defaults (`tools/adapt_speechocean_unseen.sh`, fold 0, stop 34)
+/// the cross-validated gate refused so762_0135, 0813, 1260 and 2059, whose unseen takes kept
+/// the base WER. Decoder only, on the first 4 speakers: 0 %, +49 %, −33 %, −21 %, against
 /// +20 %, +100 %, −56 %, −47 % with the 2 blocks. The cost: each take and epoch runs 2 blocks
 /// forward and backward over the 30 s window, about 0.8 s on 2 cores against 0.14 s for the
 /// decoder alone, so a cross-validated run on 15 takes trains about 6 minutes (so762_0560:
